@@ -1,0 +1,107 @@
+/* The cluster configuration (vigil.conf): its in-memory form and the parser.
+ *
+ * Parsing is a pure function over text (conf_parse_text) so that it can be
+ * unit-tested and fuzzed; conf_load() only adds reading the file. Every error
+ * is collected with file, line and key in a struct conf_diag, so an admin sees
+ * all problems of a file at once. */
+#ifndef VIGIL_CONF_H
+#define VIGIL_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../common/clock.h"
+#include "../common/limits.h"
+
+enum link_type { LINK_UDP };
+
+/* Defaults and bounds (docs/configuration.md lists them for users). */
+#define CONF_DEFAULT_KEY_FILE "/etc/vigil/authkey"
+#define CONF_DEFAULT_INTERVAL (200 * VG_USEC_PER_MSEC)
+#define CONF_DEFAULT_TIMEOUT (1 * VG_USEC_PER_SEC)
+#define CONF_DEFAULT_INITIAL_TIMEOUT (10 * VG_USEC_PER_SEC)
+#define CONF_DEFAULT_PORT 5405
+#define CONF_INTERVAL_MIN (10 * VG_USEC_PER_MSEC)
+#define CONF_INTERVAL_MAX (60 * VG_USEC_PER_SEC)
+#define CONF_TIMEOUT_MAX (3600 * VG_USEC_PER_SEC) /* timeout and initial-timeout */
+#define CONF_LINE_MAX 4096                         /* characters per line, newline excluded */
+#define CONF_FILE_MAX (1024 * 1024)                /* conf_load() refuses larger files */
+
+struct conf_link {
+    char name[VIGIL_NAME_MAX];
+    enum link_type type;
+    int priority; /* 1 = highest; unique among udp links */
+    uint16_t port;
+    int family;   /* AF_INET or AF_INET6, from `family =` or the first node address */
+    int line;     /* line of the [link] header, for later messages */
+};
+
+struct conf_node {
+    char name[VIGIL_NAME_MAX];
+    int id; /* 1..VIGIL_MAX_NODES */
+    /* addr[i]: the node's address on links[i] (port filled in from the link) */
+    struct sockaddr_storage addr[VIGIL_MAX_LINKS];
+    socklen_t addr_len[VIGIL_MAX_LINKS];
+    int line;
+};
+
+struct conf {
+    char path[VIGIL_PATH_MAX];
+    char cluster_name[VIGIL_NAME_MAX * 4]; /* any UTF-8 */
+    char key_file[VIGIL_PATH_MAX];
+    vg_usec_t interval;        /* heartbeat interval, default 200ms */
+    vg_usec_t timeout;         /* link down after this, default 1s; > interval */
+    vg_usec_t initial_timeout; /* unseen peer dead after this, default 10s; >= timeout */
+    bool realtime;             /* lock memory and take SCHED_FIFO, default yes */
+
+    /* udp links, sorted by priority (links[0] carries cluster messages first) */
+    struct conf_link links[VIGIL_MAX_LINKS];
+    int n_links;
+    /* nodes sorted by id */
+    struct conf_node nodes[VIGIL_MAX_NODES];
+    int n_nodes;
+};
+
+#define CONF_DIAG_MAX 64
+#define CONF_DIAG_LEN 512
+
+/* Every error found while parsing, each one full sentence:
+ * "FILE:LINE: [section] key: what is wrong; what is expected". */
+struct conf_diag {
+    char msg[CONF_DIAG_MAX][CONF_DIAG_LEN];
+    int n;
+    int dropped; /* errors past CONF_DIAG_MAX */
+};
+
+/* Parse `text` (the contents of `path`, used only in messages) into *out.
+ * Returns 0, or -EINVAL with every error in *diag (sorted by line) and *out
+ * zeroed. Does no I/O and keeps no state, but sets libinih's global options
+ * for the time of the call, so it is not thread-safe. diag may be NULL. */
+int conf_parse_text(const char *text, size_t len, const char *path, struct conf *out,
+                    struct conf_diag *diag);
+
+/* Read and parse a file. -errno when unreadable (with a message in *diag). */
+int conf_load(const char *path, struct conf *out, struct conf_diag *diag);
+
+/* Parse a duration with a unit: "150ms", "3s", "2m", "500us", "1h", also
+ * "1.5s". 0, -EINVAL (no unit, bad syntax) or -ERANGE (zero or too large). */
+int conf_parse_duration(const char *s, vg_usec_t *out);
+
+/* Write `usec` in the largest unit that keeps it exact ("200ms", "1s",
+ * "1500ms"), as conf_parse_duration() reads it back. Returns buf. */
+const char *conf_format_duration(vg_usec_t usec, char *buf, size_t len);
+
+/* Lookups; NULL / -1 when absent. */
+const struct conf_node *conf_node_by_name(const struct conf *c, const char *name);
+const struct conf_node *conf_node_by_id(const struct conf *c, int id);
+int conf_link_index(const struct conf *c, const char *name);
+
+/* Describe what differs between two configurations other than timing
+ * (interval, timeout, initial-timeout). Writes a human sentence into buf and
+ * returns true when something else changed (the daemon refuses such a change
+ * on SIGHUP for now). */
+bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len);
+
+#endif
