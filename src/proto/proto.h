@@ -1,0 +1,147 @@
+/* The datagram format of udp links (docs/wire-format.md): encode and decode,
+ * authenticated with HMAC-SHA256 over the whole datagram. Pure functions: no
+ * sockets, no globals. State-dependent checks (unknown node, replay,
+ * incarnation) belong to the membership layer. */
+#ifndef VIGIL_PROTO_H
+#define VIGIL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/limits.h"
+
+#define WIRE_MAGIC 0x5647494cU /* "VGIL" */
+#define WIRE_VERSION 1
+#define WIRE_HEADER_LEN 44
+#define WIRE_MAC_LEN 32
+#define WIRE_MAX_DATAGRAM 1400
+
+enum wire_type { WIRE_HEARTBEAT = 1 };
+
+/* Why a datagram was dropped; counted per reason and shown in status. */
+enum drop_reason {
+    DROP_SHORT,             /* shorter than header + MAC, or than its payload length */
+    DROP_BAD_MAGIC,
+    DROP_BAD_VERSION,
+    DROP_WRONG_CLUSTER,
+    DROP_BAD_MAC,
+    DROP_MALFORMED,         /* authenticated but the payload does not parse */
+    DROP_UNKNOWN_NODE,      /* sender id not in the configuration */
+    DROP_WRONG_DESTINATION, /* addressed to another node */
+    DROP_WRONG_LINK,        /* says it was sent on another link than it came in on */
+    DROP_REPLAY,            /* sequence not newer than the last seen on that link */
+    DROP_STALE_INCARNATION, /* from an incarnation the sender has already replaced */
+    DROP__MAX
+};
+
+const char *wire_drop_name(enum drop_reason r);
+
+struct wire_header {
+    uint8_t type;
+    uint8_t link;         /* index of the link the sender sent it on */
+    uint32_t cluster_id;
+    uint16_t sender;      /* node id */
+    uint16_t dest;        /* node id */
+    uint64_t incarnation;
+    uint64_t seq;
+    uint64_t send_time;   /* sender's CLOCK_MONOTONIC, usec */
+};
+
+struct wire_seen {
+    uint16_t node;
+    uint8_t links; /* bit i: the sender sees `node` on link i */
+};
+
+struct wire_heartbeat {
+    uint64_t epoch;      /* sender's view epoch */
+    uint64_t echo_time;  /* last send_time the sender got from the recipient on this link; 0 none */
+    uint32_t echo_delay; /* usec between receiving that and sending this */
+    uint8_t n_seen;
+    struct wire_seen seen[VIGIL_MAX_NODES];
+};
+
+/* The 32-bit cluster id: first bytes of BLAKE2b(cluster name). */
+uint32_t wire_cluster_id(const char *cluster_name);
+
+/* Encode a heartbeat into buf; returns its length or -ENOSPC / -EINVAL. */
+int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
+                          const struct wire_heartbeat *hb, const uint8_t key[VIGIL_KEY_BYTES]);
+
+/* Check and decode one datagram. Returns -1 and sets *why when it must be
+ * dropped, 0 when it is authentic and well-formed. */
+int wire_decode(const uint8_t *buf, size_t len, uint32_t cluster_id,
+                const uint8_t key[VIGIL_KEY_BYTES], struct wire_header *h,
+                struct wire_heartbeat *hb, enum drop_reason *why);
+
+/* ---- Disk heartbeat layout (docs/disk-layout.md) ----
+ * Block 0: header. Then per node id N (1..slots): block 2N-1 its heartbeat
+ * slot (written only by N), block 2N its mailbox (written by others, cleared
+ * by N). Every block carries its kind, and a BLAKE2b-128 checksum over the
+ * rest, so a torn or foreign block is never taken for a valid one. */
+
+#define DISK_BLOCK_SIZE 4096
+#define DISK_MAGIC_HEADER 0x5647444bU /* "VGDK" */
+#define DISK_MAGIC_SLOT 0x5647534cU   /* "VGSL" */
+#define DISK_MAGIC_MBOX 0x56474d42U   /* "VGMB" */
+#define DISK_VERSION 1
+
+enum disk_block_kind { DISK_HEADER = 1, DISK_SLOT = 2, DISK_MAILBOX = 3 };
+
+struct disk_header {
+    uint32_t block_size;
+    uint32_t slots;    /* node ids 1..slots have a slot and a mailbox */
+    uint32_t cluster_id;
+    char cluster_name[256];
+    uint64_t interval; /* usec, as configured at init (informative) */
+    uint64_t timeout;
+    uint64_t created;  /* wall clock, seconds since the epoch */
+};
+
+enum disk_slot_state {
+    DISK_SLOT_EMPTY = 0,      /* never written since init */
+    DISK_SLOT_RUNNING = 1,
+    DISK_SLOT_STOOD_DOWN = 2, /* partitioned loser: stopped its groups */
+    DISK_SLOT_STOPPED = 3,    /* vigild stopped cleanly */
+};
+
+struct disk_slot {
+    uint16_t node;
+    uint8_t state;     /* enum disk_slot_state */
+    uint64_t incarnation;
+    uint64_t counter;  /* +1 per write: a peer is up while it advances */
+    uint64_t write_time; /* writer's CLOCK_MONOTONIC usec (its own clock) */
+    uint64_t epoch;
+};
+
+enum disk_request { DISK_REQ_NONE = 0, DISK_REQ_STAND_DOWN = 1, DISK_REQ_RESET = 2 };
+
+struct disk_mailbox {
+    uint16_t node;       /* the owner */
+    uint16_t from;       /* who wrote the request */
+    uint8_t request;     /* enum disk_request */
+    uint64_t sequence;   /* per writer, increasing */
+    uint64_t epoch;
+    uint64_t incarnation; /* the owner's incarnation the request is meant for; 0 = any */
+};
+
+/* Offset in bytes of a node's slot and mailbox blocks. */
+uint64_t disk_slot_offset(int node_id);
+uint64_t disk_mailbox_offset(int node_id);
+/* Bytes a device needs for `slots` node ids. */
+uint64_t disk_size_needed(uint32_t slots);
+
+/* Encode one block of DISK_BLOCK_SIZE bytes. */
+void disk_header_encode(uint8_t *block, const struct disk_header *h);
+void disk_slot_encode(uint8_t *block, const struct disk_slot *s);
+void disk_mailbox_encode(uint8_t *block, const struct disk_mailbox *m);
+
+/* Decode one block; 0, or -EINVAL with a reason in err (bad magic, kind,
+ * version, checksum, out-of-range field). An all-zero block gives -ENODATA. */
+int disk_header_decode(const uint8_t *block, struct disk_header *h, char *err, size_t errlen);
+int disk_slot_decode(const uint8_t *block, struct disk_slot *s, char *err, size_t errlen);
+int disk_mailbox_decode(const uint8_t *block, struct disk_mailbox *m, char *err, size_t errlen);
+
+const char *disk_slot_state_name(int state);
+const char *disk_request_name(int request);
+
+#endif
