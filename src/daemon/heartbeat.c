@@ -1,0 +1,321 @@
+/* The heartbeat path: send a heartbeat to every peer on every udp link each
+ * interval, take the ones that arrive, and expire links and peers on time.
+ * It allocates nothing and never blocks; its event sources run at the
+ * highest priority of the loop. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "../common/log.h"
+
+#define RX_BURST 64
+#define SEND_ERROR_LOG_EVERY (10 * VG_USEC_PER_SEC)
+
+static const struct conf_node *node_at(const struct daemon *d, int i)
+{
+    return &d->conf.nodes[i];
+}
+
+static int node_index_by_id(const struct daemon *d, int id)
+{
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        if (d->conf.nodes[i].id == id)
+            return i;
+    return -1;
+}
+
+/* Which links this node currently sees each peer on, for the heartbeat. */
+static void fill_seen(const struct daemon *d, struct wire_heartbeat *hb)
+{
+    hb->n_seen = 0;
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i == d->self)
+            continue;
+        uint8_t mask = 0;
+        for (int l = 0; l < d->conf.n_links; l++)
+            if (d->peers[i].links[l].up)
+                mask |= (uint8_t)(1u << l);
+        if (!mask)
+            continue;
+        hb->seen[hb->n_seen].node = (uint16_t)node_at(d, i)->id;
+        hb->seen[hb->n_seen].links = mask;
+        hb->n_seen++;
+    }
+}
+
+static void note_send_error(struct daemon *d, struct udp_link *l, const char *peer, int err,
+                            vg_usec_t now)
+{
+    d->send_errors++;
+    if (err == l->last_errno && now - l->last_error_log < SEND_ERROR_LOG_EVERY)
+        return;
+    l->last_errno = err;
+    l->last_error_log = now;
+    log_warn("link %s: cannot send heartbeat to %s: %s", l->name, peer, strerror(err));
+}
+
+static void send_heartbeats(struct daemon *d, vg_usec_t now)
+{
+    struct wire_heartbeat hb = {.epoch = 0};
+    struct wire_header h = {
+        .type = WIRE_HEARTBEAT,
+        .cluster_id = d->cluster_id,
+        .sender = (uint16_t)node_at(d, d->self)->id,
+        .incarnation = d->incarnation,
+    };
+
+    fill_seen(d, &hb);
+    for (int l = 0; l < d->conf.n_links; l++) {
+        struct udp_link *ul = &d->udp[l];
+        if (ul->fd < 0)
+            continue;
+        h.link = (uint8_t)l;
+        for (int i = 0; i < d->conf.n_nodes; i++) {
+            const struct conf_node *n = node_at(d, i);
+            if (i == d->self || n->addr_len[l] == 0)
+                continue;
+            h.dest = (uint16_t)n->id;
+            h.seq = ++d->seq[l];
+            h.send_time = now;
+            peer_echo(&d->peers[i], l, now, &hb.echo_time, &hb.echo_delay);
+            int len = wire_encode_heartbeat(d->txbuf, sizeof(d->txbuf), &h, &hb, d->key);
+            if (len < 0)
+                continue;
+            int r = udp_link_send(ul, d->txbuf, (size_t)len, &n->addr[l], n->addr_len[l]);
+            if (r < 0) {
+                note_send_error(d, ul, n->name, -r, now);
+            } else {
+                d->sent++;
+                if (ul->last_errno) {
+                    log_notice("link %s: sending works again", ul->name);
+                    ul->last_errno = 0;
+                }
+            }
+        }
+    }
+}
+
+/* Log what one peer_on_heartbeat / peer_tick call changed. */
+static void report_change(struct daemon *d, int i, const struct peer_change *chg)
+{
+    const struct conf_node *n = node_at(d, i);
+    const struct peer *p = &d->peers[i];
+
+    if (chg->new_incarnation) {
+        if (chg->had_incarnation)
+            log_notice("node %s restarted: new incarnation %016" PRIx64 " (was %016" PRIx64 ")",
+                       n->name, p->incarnation, chg->old_incarnation);
+        else
+            log_info("node %s: first heartbeat, incarnation %016" PRIx64, n->name,
+                     p->incarnation);
+    }
+    for (int l = 0; l < d->conf.n_links; l++) {
+        uint8_t bit = (uint8_t)(1u << l);
+        if (chg->links_up & bit)
+            log_notice("link %s to %s: up", d->conf.links[l].name, n->name);
+        if (chg->links_down & bit)
+            log_notice("link %s to %s: down (no valid heartbeat for %" PRIu64 "ms)",
+                       d->conf.links[l].name, n->name, d->conf.timeout / VG_USEC_PER_MSEC);
+    }
+    if (!chg->state_changed)
+        return;
+    if (p->state == PEER_ALIVE)
+        log_notice("node %s: alive (was %s)", n->name, peer_state_name(chg->old_state));
+    else if (p->state == PEER_DEAD && chg->old_state == PEER_UNKNOWN)
+        log_warn("node %s: dead (not heard on any link within initial-timeout %" PRIu64 "ms)",
+                 n->name, d->conf.initial_timeout / VG_USEC_PER_MSEC);
+    else if (p->state == PEER_DEAD)
+        log_warn("node %s: dead (lost on all links)", n->name);
+}
+
+static void rearm_expiry(struct daemon *d)
+{
+    struct peer_timing t = {d->conf.timeout, d->conf.initial_timeout, d->started_at};
+    vg_usec_t next = VG_USEC_INFINITY;
+
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i == d->self)
+            continue;
+        vg_usec_t dl = peer_next_deadline(&d->peers[i], d->conf.n_links, &t);
+        if (dl < next)
+            next = dl;
+    }
+    if (next == VG_USEC_INFINITY) {
+        sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(d->expiry_timer, next);
+    sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+static void expire_peers(struct daemon *d, vg_usec_t now)
+{
+    struct peer_timing t = {d->conf.timeout, d->conf.initial_timeout, d->started_at};
+    struct peer_change chg;
+
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i == d->self)
+            continue;
+        peer_tick(&d->peers[i], d->conf.n_links, &t, now, &chg);
+        report_change(d, i, &chg);
+    }
+}
+
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+
+    expire_peers(d, clock_now());
+    rearm_expiry(d);
+    return 0;
+}
+
+static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+    vg_usec_t now = clock_now();
+    vg_usec_t late = now > d->hb_next ? now - d->hb_next : 0;
+
+    if (late > d->conf.interval / 2) {
+        d->late_timers++;
+        log_warn("heartbeat timer ran %" PRIu64 ".%03" PRIu64 "ms late (interval %" PRIu64 "ms)",
+                 late / 1000, late % 1000, d->conf.interval / VG_USEC_PER_MSEC);
+    }
+    send_heartbeats(d, now);
+    /* Expire before the receive side could mask a late wake-up. */
+    expire_peers(d, now);
+    rearm_expiry(d);
+
+    d->hb_next += d->conf.interval;
+    if (d->hb_next <= now)
+        d->hb_next = now + d->conf.interval;
+    sd_event_source_set_time(d->hb_timer, d->hb_next);
+    sd_event_source_set_enabled(d->hb_timer, SD_EVENT_ON);
+    return 0;
+}
+
+/* Run one datagram through every check; 0 and the sender's index when it is
+ * to be taken, -1 when dropped (and counted). */
+static int check_datagram(struct daemon *d, int link, size_t len, struct wire_header *h,
+                          struct wire_heartbeat *hb)
+{
+    enum drop_reason why;
+    int i;
+
+    if (len > WIRE_MAX_DATAGRAM) {
+        why = DROP_MALFORMED;
+        goto drop;
+    }
+    if (wire_decode(d->rxbuf, len, d->cluster_id, d->key, h, hb, &why) < 0)
+        goto drop;
+    i = node_index_by_id(d, h->sender);
+    if (i < 0 || i == d->self) {
+        why = DROP_UNKNOWN_NODE;
+        goto drop;
+    }
+    if (h->dest != node_at(d, d->self)->id) {
+        why = DROP_WRONG_DESTINATION;
+        goto drop;
+    }
+    if (h->link != link) {
+        why = DROP_WRONG_LINK;
+        goto drop;
+    }
+    if (peer_check(&d->peers[i], h, link, &why) < 0)
+        goto drop;
+    return i;
+drop:
+    d->drops[why]++;
+    return -1;
+}
+
+static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct daemon *d = userdata;
+    int link = -1;
+    struct wire_header h;
+    struct wire_heartbeat hb;
+    struct peer_change chg;
+    bool changed = false;
+
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->rx[l] == s)
+            link = l;
+    if (link < 0)
+        return 0;
+
+    for (int n = 0; n < RX_BURST; n++) {
+        ssize_t len = udp_link_recv(&d->udp[link], d->rxbuf, sizeof(d->rxbuf));
+        if (len == -EAGAIN)
+            break;
+        if (len < 0) {
+            log_debug("link %s: receive: %s", d->udp[link].name, strerror((int)-len));
+            break;
+        }
+        int i = check_datagram(d, link, (size_t)len, &h, &hb);
+        if (i < 0)
+            continue;
+        d->received++;
+        peer_on_heartbeat(&d->peers[i], link, &h, &hb, clock_now(), &chg);
+        report_change(d, i, &chg);
+        changed = true;
+    }
+    if (changed)
+        rearm_expiry(d);
+    return 0;
+}
+
+int heartbeat_start(struct daemon *d)
+{
+    const struct conf_node *self = node_at(d, d->self);
+    vg_usec_t now = clock_now();
+    int r;
+
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        peer_init(&d->peers[i], d->conf.nodes[i].id, now);
+    for (int l = 0; l < d->conf.n_links; l++) {
+        d->udp[l].fd = -1;
+        r = udp_link_open(&d->udp[l], d->conf.links[l].name, &self->addr[l], self->addr_len[l]);
+        if (r < 0)
+            return r;
+        r = sd_event_add_io(d->ev, &d->rx[l], d->udp[l].fd, EPOLLIN, on_rx, d);
+        if (r < 0)
+            return r;
+        sd_event_source_set_priority(d->rx[l], PRIO_RECEIVE);
+    }
+
+    d->hb_next = now;
+    r = sd_event_add_time(d->ev, &d->hb_timer, CLOCK_MONOTONIC, d->hb_next, 1, on_hb_timer, d);
+    if (r < 0)
+        return r;
+    sd_event_source_set_priority(d->hb_timer, PRIO_HEARTBEAT);
+    r = sd_event_add_time(d->ev, &d->expiry_timer, CLOCK_MONOTONIC, VG_USEC_INFINITY, 1,
+                          on_expiry, d);
+    if (r < 0)
+        return r;
+    sd_event_source_set_priority(d->expiry_timer, PRIO_HEARTBEAT);
+    rearm_expiry(d);
+    return 0;
+}
+
+void heartbeat_retime(struct daemon *d)
+{
+    vg_usec_t now = clock_now();
+
+    d->hb_next = now + d->conf.interval;
+    sd_event_source_set_time(d->hb_timer, d->hb_next);
+    sd_event_source_set_enabled(d->hb_timer, SD_EVENT_ON);
+    rearm_expiry(d);
+}
+
+void heartbeat_stop(struct daemon *d)
+{
+    d->hb_timer = sd_event_source_disable_unref(d->hb_timer);
+    d->expiry_timer = sd_event_source_disable_unref(d->expiry_timer);
+    for (int l = 0; l < d->conf.n_links; l++) {
+        d->rx[l] = sd_event_source_disable_unref(d->rx[l]);
+        udp_link_close(&d->udp[l]);
+    }
+}

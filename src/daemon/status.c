@@ -1,0 +1,131 @@
+/* The status object (docs/status-json.md) from the daemon's state. */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+static double mono_seconds(vg_usec_t t)
+{
+    return (double)t / (double)VG_USEC_PER_SEC;
+}
+
+static double msec(vg_usec_t t)
+{
+    return (double)t / (double)VG_USEC_PER_MSEC;
+}
+
+static json_t *hex64(uint64_t v)
+{
+    char buf[17];
+
+    snprintf(buf, sizeof(buf), "%016" PRIx64, v);
+    return json_string(buf);
+}
+
+static json_t *links_json(const struct daemon *d)
+{
+    json_t *a = json_array();
+
+    for (int l = 0; l < d->conf.n_links; l++) {
+        const struct conf_link *cl = &d->conf.links[l];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "name", cl->name, "type", "udp",
+                         "priority", cl->priority, "port", cl->port, "family",
+                         cl->family == AF_INET6 ? "ipv6" : "ipv4", "socket",
+                         d->udp[l].fd >= 0 ? "up" : "down"));
+    }
+    return a;
+}
+
+static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
+{
+    const struct conf_node *n = &d->conf.nodes[i];
+    const struct peer *p = &d->peers[i];
+    json_t *links = json_object(), *detail = json_object(), *sees = json_object();
+
+    for (int l = 0; l < d->conf.n_links; l++) {
+        const struct peer_link *pl = &p->links[l];
+        const char *name = d->conf.links[l].name;
+        json_object_set_new(links, name, json_string(pl->up ? "up" : "down"));
+        json_object_set_new(
+            detail, name,
+            json_pack("{s:f, s:o, s:o, s:o}", "since_mono", mono_seconds(pl->since),
+                      "last_rx_ago_ms", pl->last_rx ? json_real(msec(now - pl->last_rx)) : json_null(),
+                      "rtt_ms", pl->rtt_valid ? json_real(msec(pl->rtt_last)) : json_null(),
+                      "srtt_ms", pl->rtt_valid ? json_real(msec(pl->rtt_smooth)) : json_null()));
+    }
+    for (int j = 0; j < d->conf.n_nodes; j++) {
+        uint8_t mask = p->sees[d->conf.nodes[j].id];
+        if (!mask)
+            continue;
+        json_t *on = json_array();
+        for (int l = 0; l < d->conf.n_links; l++)
+            if (mask & (1u << l))
+                json_array_append_new(on, json_string(d->conf.links[l].name));
+        json_object_set_new(sees, d->conf.nodes[j].name, on);
+    }
+    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name, "id",
+                     n->id, "self", 0, "state", peer_state_name(p->state), "since_mono",
+                     mono_seconds(p->since), "incarnation",
+                     p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
+                     "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+}
+
+static json_t *self_json(const struct daemon *d)
+{
+    const struct conf_node *n = &d->conf.nodes[d->self];
+    json_t *links = json_object();
+
+    for (int l = 0; l < d->conf.n_links; l++)
+        json_object_set_new(links, d->conf.links[l].name,
+                            json_string(d->udp[l].fd >= 0 ? "up" : "down"));
+    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id, "self",
+                     1, "state", "alive", "since_mono", mono_seconds(d->started_at),
+                     "incarnation", hex64(d->incarnation), "links", links);
+}
+
+/* Until membership lands: the alive nodes, lowest id coordinating. */
+static json_t *view_json(const struct daemon *d)
+{
+    json_t *members = json_array();
+    const char *coordinator = NULL;
+    int n = 0;
+
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i != d->self && d->peers[i].state != PEER_ALIVE)
+            continue;
+        json_array_append_new(members, json_string(d->conf.nodes[i].name));
+        if (!coordinator)
+            coordinator = d->conf.nodes[i].name; /* nodes are sorted by id */
+        n++;
+    }
+    return json_pack("{s:i, s:o, s:b, s:s, s:b}", "epoch", 0, "members", members, "quorate",
+                     2 * n > d->conf.n_nodes, "coordinator", coordinator, "provisional", 1);
+}
+
+json_t *status_build(const struct daemon *d)
+{
+    vg_usec_t now = clock_now();
+    json_t *nodes = json_array(), *drops = json_object();
+
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        json_array_append_new(nodes, i == d->self ? self_json(d) : peer_json(d, i, now));
+    for (int r = 0; r < DROP__MAX; r++)
+        json_object_set_new(drops, wire_drop_name(r), json_integer((json_int_t)d->drops[r]));
+
+    return json_pack(
+        "{s:s, s:i, s:s, s:o, s:{s:s, s:I, s:I, s:I, s:b}, s:{s:b, s:s}, s:f, s:f, s:o, s:o,"
+        " s:o, s:[], s:o, s:{s:I, s:I, s:I, s:I}}",
+        "node", d->conf.nodes[d->self].name, "id", d->conf.nodes[d->self].id, "cluster",
+        d->conf.cluster_name, "incarnation", hex64(d->incarnation), "config", "path",
+        d->conf.path, "interval_ms", (json_int_t)(d->conf.interval / VG_USEC_PER_MSEC),
+        "timeout_ms", (json_int_t)(d->conf.timeout / VG_USEC_PER_MSEC), "initial_timeout_ms",
+        (json_int_t)(d->conf.initial_timeout / VG_USEC_PER_MSEC), "realtime", d->conf.realtime,
+        "realtime", "memory_locked", d->memory_locked, "scheduler",
+        d->realtime_sched ? "fifo" : "other", "uptime_s", mono_seconds(now - d->started_at),
+        "now_mono", mono_seconds(now), "view", view_json(d), "links", links_json(d), "nodes",
+        nodes, "groups", "drops", drops, "counters", "sent", (json_int_t)d->sent, "received",
+        (json_int_t)d->received, "send_errors", (json_int_t)d->send_errors, "late_timers",
+        (json_int_t)d->late_timers);
+}
