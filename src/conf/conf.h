@@ -26,16 +26,16 @@ enum link_type { LINK_UDP };
 #define CONF_INTERVAL_MIN (10 * VG_USEC_PER_MSEC)
 #define CONF_INTERVAL_MAX (60 * VG_USEC_PER_SEC)
 #define CONF_TIMEOUT_MAX (3600 * VG_USEC_PER_SEC) /* timeout and initial-timeout */
-#define CONF_LINE_MAX 4096                         /* characters per line, newline excluded */
-#define CONF_FILE_MAX (1024 * 1024)                /* conf_load() refuses larger files */
+#define CONF_LINE_MAX 4096                        /* characters per line, newline excluded */
+#define CONF_FILE_MAX (1024 * 1024)               /* conf_load() refuses larger files */
 
 struct conf_link {
     char name[VIGIL_NAME_MAX];
     enum link_type type;
     int priority; /* 1 = highest; unique among udp links */
     uint16_t port;
-    int family;   /* AF_INET or AF_INET6, from `family =` or the first node address */
-    int line;     /* line of the [link] header, for later messages */
+    int family; /* AF_INET or AF_INET6, from `family =` or the first node address */
+    int line;   /* line of the [link] header, for later messages */
 };
 
 struct conf_node {

@@ -1,0 +1,150 @@
+/* conf_diff_beyond_timing(): what a reload would change besides the three
+ * timing keys, which are the only ones the daemon can apply on the fly. */
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct diff {
+    char *buf;
+    size_t len;
+    size_t off;
+    int n;
+};
+
+/* Appends one difference, "; "-separated; counts it even when buf is full. */
+__attribute__((format(printf, 2, 3))) static void note(struct diff *d, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    d->n++;
+    if (!d->buf || d->off + 1 >= d->len)
+        return;
+    if (d->n > 1) {
+        w = snprintf(d->buf + d->off, d->len - d->off, "; ");
+        d->off = w < 0 ? d->off : d->off + (size_t)w;
+        if (d->off + 1 >= d->len)
+            return;
+    }
+    va_start(ap, fmt);
+    w = vsnprintf(d->buf + d->off, d->len - d->off, fmt, ap);
+    va_end(ap);
+    d->off = w < 0 ? d->off : d->off + (size_t)w;
+}
+
+static const char *yes_no(bool b)
+{
+    return b ? "yes" : "no";
+}
+
+static const char *addr_text(const struct sockaddr_storage *ss, socklen_t len, char *buf,
+                             size_t size)
+{
+    const void *a;
+
+    if (len == 0)
+        return "none";
+    if (ss->ss_family == AF_INET)
+        a = &((const struct sockaddr_in *)ss)->sin_addr;
+    else
+        a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)size))
+        snprintf(buf, size, "?");
+    return buf;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+                      const struct sockaddr_storage *b, socklen_t blen)
+{
+    if (alen != blen || a->ss_family != b->ss_family)
+        return false;
+    if (alen == 0)
+        return true;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static void diff_links(const struct conf *a, const struct conf *b, struct diff *d)
+{
+    for (int i = 0; i < a->n_links; i++) {
+        const struct conf_link *x = &a->links[i];
+        int j = conf_link_index(b, x->name);
+        const struct conf_link *y = j >= 0 ? &b->links[j] : NULL;
+
+        if (!y)
+            note(d, "link '%s' was removed", x->name);
+        else if (x->type != y->type)
+            note(d, "link '%s' changed type", x->name);
+        else if (x->priority != y->priority)
+            note(d, "link '%s' priority changed from %d to %d", x->name, x->priority, y->priority);
+        else if (x->port != y->port)
+            note(d, "link '%s' port changed from %u to %u", x->name, x->port, y->port);
+        else if (x->family != y->family)
+            note(d, "link '%s' changed address family", x->name);
+    }
+    for (int j = 0; j < b->n_links; j++)
+        if (conf_link_index(a, b->links[j].name) < 0)
+            note(d, "link '%s' was added", b->links[j].name);
+}
+
+static void diff_node(const struct conf *a, const struct conf_node *x, const struct conf *b,
+                      const struct conf_node *y, struct diff *d)
+{
+    char s1[INET6_ADDRSTRLEN], s2[INET6_ADDRSTRLEN];
+
+    if (x->id != y->id)
+        note(d, "node '%s' id changed from %d to %d", x->name, x->id, y->id);
+    for (int i = 0; i < a->n_links; i++) {
+        int j = conf_link_index(b, a->links[i].name);
+
+        if (j < 0 || same_addr(&x->addr[i], x->addr_len[i], &y->addr[j], y->addr_len[j]))
+            continue;
+        note(d, "address of node '%s' on link '%s' changed from %s to %s", x->name,
+             a->links[i].name, addr_text(&x->addr[i], x->addr_len[i], s1, sizeof(s1)),
+             addr_text(&y->addr[j], y->addr_len[j], s2, sizeof(s2)));
+    }
+}
+
+static void diff_nodes(const struct conf *a, const struct conf *b, struct diff *d)
+{
+    for (int i = 0; i < a->n_nodes; i++) {
+        const struct conf_node *x = &a->nodes[i];
+        const struct conf_node *y = conf_node_by_name(b, x->name);
+
+        if (!y)
+            note(d, "node '%s' was removed", x->name);
+        else
+            diff_node(a, x, b, y, d);
+    }
+    for (int j = 0; j < b->n_nodes; j++)
+        if (!conf_node_by_name(a, b->nodes[j].name))
+            note(d, "node '%s' was added", b->nodes[j].name);
+}
+
+bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len)
+{
+    struct diff d = {.buf = len ? buf : NULL, .len = len};
+
+    if (d.buf)
+        d.buf[0] = '\0';
+    if (strcmp(a->cluster_name, b->cluster_name) != 0)
+        note(&d, "cluster name changed from '%s' to '%s'", a->cluster_name, b->cluster_name);
+    if (strcmp(a->key_file, b->key_file) != 0)
+        note(&d, "key-file changed from %s to %s", a->key_file, b->key_file);
+    if (a->realtime != b->realtime)
+        note(&d, "realtime changed from %s to %s", yes_no(a->realtime), yes_no(b->realtime));
+    diff_links(a, b, &d);
+    diff_nodes(a, b, &d);
+    return d.n > 0;
+}

@@ -1,0 +1,352 @@
+/* The keys of each section: one table per section kind says which keys exist,
+ * what a good value looks like (for messages) and how to store it. Checks
+ * that need other sections (links named in node sections, unique ids and
+ * priorities, timing relations) wait for validate.c. */
+#include "parse.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+struct key_def {
+    const char *name;
+    const char *expect; /* what a good value looks like */
+    void (*set)(struct conf_parser *p, const char *key, const char *value);
+};
+
+/* "FILE:LINE: [section] key: " and the message, at the current line. */
+__attribute__((format(printf, 3, 4))) static void key_err(struct conf_parser *p, const char *key,
+                                                          const char *fmt, ...)
+{
+    char label[CONF_LABEL_MAX], msg[CONF_DIAG_LEN];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    conf_err(p, p->lineno, "%s %.64s: %s", conf_sec_label(p, label, sizeof(label)), key, msg);
+}
+
+/* "name, key-file, interval" from a table, for "unknown key" messages. */
+static const char *key_list(const struct key_def *defs, int n, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < n && off < len; i++) {
+        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", defs[i].name);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    return buf;
+}
+
+/* Looks key up in defs; reports a duplicate or an empty value. Returns the
+ * index of the key to set, -ENOENT when the key is unknown (not reported), or
+ * -EINVAL when an error was reported. lines[] remembers where each key was. */
+static int find_key(struct conf_parser *p, const struct key_def *defs, int n, int *lines,
+                    const char *key, const char *value)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(defs[i].name, key) != 0)
+            continue;
+        if (lines[i]) {
+            key_err(p, key, "duplicate key (first set on line %d): set each key once", lines[i]);
+            return -EINVAL;
+        }
+        lines[i] = p->lineno;
+        if (value[0] == '\0') {
+            key_err(p, key, "empty value: expected %s", defs[i].expect);
+            return -EINVAL;
+        }
+        return i;
+    }
+    return -ENOENT;
+}
+
+static bool value_fits(struct conf_parser *p, const char *key, const char *value, size_t size)
+{
+    size_t n = strlen(value);
+
+    if (n < size)
+        return true;
+    key_err(p, key, "value too long (%zu bytes): expected at most %zu bytes", n, size - 1);
+    return false;
+}
+
+/* --- [cluster] ------------------------------------------------------------ */
+
+static void set_name(struct conf_parser *p, const char *key, const char *value)
+{
+    if (!value_fits(p, key, value, sizeof(p->out->cluster_name)))
+        return;
+    if (!conf_text_valid(value)) {
+        key_err(p, key, "not valid text: expected printable UTF-8 without control characters");
+        return;
+    }
+    snprintf(p->out->cluster_name, sizeof(p->out->cluster_name), "%s", value);
+}
+
+static void set_key_file(struct conf_parser *p, const char *key, const char *value)
+{
+    if (!value_fits(p, key, value, sizeof(p->out->key_file)))
+        return;
+    if (value[0] != '/' || !conf_text_valid(value)) {
+        key_err(p, key, "'%.64s' is not an absolute path: expected e.g. %s", value,
+                CONF_DEFAULT_KEY_FILE);
+        return;
+    }
+    snprintf(p->out->key_file, sizeof(p->out->key_file), "%s", value);
+}
+
+static void set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
+                         vg_usec_t min, vg_usec_t max)
+{
+    char b1[32], b2[32];
+    vg_usec_t v;
+    int r = conf_parse_duration(value, &v);
+
+    if (r == -ERANGE)
+        key_err(p, key, "bad duration '%.64s' (zero or too large): " CONF_DURATION_EXPECT, value);
+    else if (r < 0)
+        key_err(p, key, "bad duration '%.64s': " CONF_DURATION_EXPECT, value);
+    else if (v < min)
+        key_err(p, key, "%s is too short: expected at least %s",
+                conf_format_duration(v, b1, sizeof(b1)), conf_format_duration(min, b2, sizeof(b2)));
+    else if (v > max)
+        key_err(p, key, "%s is too long: expected at most %s",
+                conf_format_duration(v, b1, sizeof(b1)), conf_format_duration(max, b2, sizeof(b2)));
+    else {
+        *dst = v;
+        return;
+    }
+    p->timing_bad = true;
+}
+
+static void set_interval(struct conf_parser *p, const char *key, const char *value)
+{
+    set_duration(p, key, value, &p->out->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX);
+}
+
+static void set_timeout(struct conf_parser *p, const char *key, const char *value)
+{
+    set_duration(p, key, value, &p->out->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX);
+}
+
+static void set_initial_timeout(struct conf_parser *p, const char *key, const char *value)
+{
+    set_duration(p, key, value, &p->out->initial_timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX);
+}
+
+static void set_realtime(struct conf_parser *p, const char *key, const char *value)
+{
+    if (conf_parse_bool(value, &p->out->realtime) < 0)
+        key_err(p, key, "bad boolean '%.64s': expected yes or no (also true/false, on/off, 1/0)",
+                value);
+}
+
+static const struct key_def cluster_keys[CK_COUNT] = {
+    [CK_NAME] = {"name", "the cluster name (any text)", set_name},
+    [CK_KEY_FILE] = {"key-file", "an absolute path, e.g. " CONF_DEFAULT_KEY_FILE, set_key_file},
+    [CK_INTERVAL] = {"interval", "a duration with a unit, e.g. 200ms or 1s", set_interval},
+    [CK_TIMEOUT] = {"timeout", "a duration with a unit, e.g. 200ms or 1s", set_timeout},
+    [CK_INITIAL_TIMEOUT] = {"initial-timeout", "a duration with a unit, e.g. 200ms or 1s",
+                            set_initial_timeout},
+    [CK_REALTIME] = {"realtime", "yes or no", set_realtime},
+};
+
+void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)
+{
+    char list[128];
+    int i = find_key(p, cluster_keys, CK_COUNT, p->cluster_key_line, key, value);
+
+    if (i >= 0) {
+        cluster_keys[i].set(p, key, value);
+    } else if (i == -ENOENT) {
+        conf_err(p, p->lineno, "unknown key '%.64s' in [cluster]: expected one of %s", key,
+                 key_list(cluster_keys, CK_COUNT, list, sizeof(list)));
+    } else if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0 ||
+               strcmp(key, "initial-timeout") == 0) {
+        p->timing_bad = true;
+    }
+}
+
+/* --- [node "NAME"] -------------------------------------------------------- */
+
+static void set_node_id(struct conf_parser *p, struct raw_node *n, const char *value)
+{
+    unsigned long id;
+    int r;
+
+    if (n->id_line) {
+        key_err(p, "id", "duplicate key (first set on line %d): set each key once", n->id_line);
+        return;
+    }
+    n->id_line = p->lineno;
+    if (value[0] == '\0') {
+        key_err(p, "id", "empty value: expected a number from 1 to %d", VIGIL_MAX_NODES);
+        return;
+    }
+    r = conf_parse_uint(value, 1, VIGIL_MAX_NODES, &id);
+    if (r == -ERANGE)
+        key_err(p, "id", "id %.64s is out of range: expected a number from 1 to %d", value,
+                VIGIL_MAX_NODES);
+    else if (r < 0)
+        key_err(p, "id", "bad id '%.64s': expected a number from 1 to %d", value, VIGIL_MAX_NODES);
+    else
+        n->id = (int)id;
+}
+
+/* Any key but `id` should name a link, which may be defined further down:
+ * keep it with its line for validate.c. */
+void conf_key_node(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_node *n = &p->nodes[p->sec_index];
+    struct raw_key *k;
+
+    if (strcmp(key, "id") == 0) {
+        set_node_id(p, n, value);
+        return;
+    }
+    for (int i = 0; i < n->n_keys; i++) {
+        if (!n->keys[i].key_long && strcmp(n->keys[i].key, key) == 0) {
+            key_err(p, key, "duplicate key (first set on line %d): a node has one address per link",
+                    n->keys[i].line);
+            return;
+        }
+    }
+    if (n->n_keys >= CONF_NODE_KEYS_MAX) {
+        key_err(p, key,
+                "too many keys in this section: a node has 'id' and one address per link (at "
+                "most %d links)",
+                VIGIL_MAX_LINKS);
+        return;
+    }
+    k = &n->keys[n->n_keys++];
+    k->line = p->lineno;
+    k->key_long = strlen(key) >= sizeof(k->key);
+    k->value_long = strlen(value) >= sizeof(k->value);
+    snprintf(k->key, sizeof(k->key), "%s", key);
+    snprintf(k->value, sizeof(k->value), "%s", value);
+}
+
+/* --- [link "NAME"] -------------------------------------------------------- */
+
+static struct raw_link *cur_link(struct conf_parser *p)
+{
+    return &p->links[p->sec_index];
+}
+
+static void set_type(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    if (strcmp(value, "udp") == 0) {
+        l->type = RLT_UDP;
+    } else if (strcmp(value, "disk") == 0) {
+        l->type = RLT_UNSUPPORTED;
+        key_err(p, key,
+                "link type 'disk' is not supported yet (it comes with the disk heartbeat); "
+                "supported: udp");
+    } else if (strcmp(value, "witness") == 0) {
+        l->type = RLT_UNSUPPORTED;
+        key_err(p, key,
+                "link type 'witness' is not supported yet (it comes with the witness server); "
+                "supported: udp");
+    } else {
+        l->type = RLT_BAD;
+        key_err(p, key, "unknown link type '%.64s': expected udp", value);
+    }
+}
+
+static void set_priority(struct conf_parser *p, const char *key, const char *value)
+{
+    unsigned long prio;
+
+    if (conf_parse_uint(value, 1, VIGIL_MAX_LINKS, &prio) < 0)
+        key_err(p, key, "bad priority '%.64s': expected a number from 1 to %d (1 = highest)", value,
+                VIGIL_MAX_LINKS);
+    else
+        cur_link(p)->priority = (int)prio;
+}
+
+static void set_port(struct conf_parser *p, const char *key, const char *value)
+{
+    unsigned long port;
+
+    if (conf_parse_uint(value, 1, 65535, &port) < 0)
+        key_err(p, key, "bad port '%.64s': expected a number from 1 to 65535", value);
+    else
+        cur_link(p)->port = (uint16_t)port;
+}
+
+static void set_family(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    if (strcmp(value, "ipv4") == 0)
+        l->family = AF_INET;
+    else if (strcmp(value, "ipv6") == 0)
+        l->family = AF_INET6;
+    else {
+        key_err(p, key, "bad family '%.64s': expected ipv4 or ipv6", value);
+        return;
+    }
+    l->family_line = p->lineno;
+    l->family_node = -1;
+}
+
+static const struct key_def link_keys[LK_COUNT] = {
+    [LK_TYPE] = {"type", "udp", set_type},
+    [LK_PRIORITY] = {"priority", "a number from 1 to " STR(VIGIL_MAX_LINKS), set_priority},
+    [LK_PORT] = {"port", "a number from 1 to 65535", set_port},
+    [LK_FAMILY] = {"family", "ipv4 or ipv6", set_family},
+};
+
+static void report_link_unknown(struct conf_parser *p, const struct raw_link *l,
+                                const struct raw_key *k)
+{
+    char list[128];
+
+    conf_err(p, k->line, "unknown key '%s%s' in [link \"%s\"]: expected one of %s", k->key,
+             k->key_long ? "..." : "", l->name, key_list(link_keys, LK_COUNT, list, sizeof(list)));
+}
+
+/* Unknown keys wait for the end: a disk or witness link has keys of its own,
+ * and its one message is that the type is not supported yet. */
+void conf_key_link(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+    struct raw_key *k;
+    int i = find_key(p, link_keys, LK_COUNT, l->key_line, key, value);
+
+    if (i >= 0) {
+        link_keys[i].set(p, key, value);
+        return;
+    }
+    if (i != -ENOENT)
+        return;
+    if (l->n_unknown >= CONF_LINK_UNKNOWN_MAX) {
+        struct raw_key now = {.line = p->lineno, .key_long = strlen(key) >= sizeof(now.key)};
+
+        snprintf(now.key, sizeof(now.key), "%s", key);
+        report_link_unknown(p, l, &now);
+        return;
+    }
+    k = &l->unknown[l->n_unknown++];
+    k->line = p->lineno;
+    k->key_long = strlen(key) >= sizeof(k->key);
+    snprintf(k->key, sizeof(k->key), "%s", key);
+}
+
+void conf_link_report_unknown(struct conf_parser *p, const struct raw_link *l)
+{
+    for (int i = 0; i < l->n_unknown; i++)
+        report_link_unknown(p, l, &l->unknown[i]);
+}

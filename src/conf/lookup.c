@@ -1,0 +1,35 @@
+/* Lookups in a parsed configuration. Tables are small (64 nodes, 8 links):
+ * a linear scan is the simplest thing that is fast enough. */
+#include "conf.h"
+
+#include <string.h>
+
+const struct conf_node *conf_node_by_name(const struct conf *c, const char *name)
+{
+    if (!c || !name)
+        return NULL;
+    for (int i = 0; i < c->n_nodes; i++)
+        if (strcmp(c->nodes[i].name, name) == 0)
+            return &c->nodes[i];
+    return NULL;
+}
+
+const struct conf_node *conf_node_by_id(const struct conf *c, int id)
+{
+    if (!c)
+        return NULL;
+    for (int i = 0; i < c->n_nodes; i++)
+        if (c->nodes[i].id == id)
+            return &c->nodes[i];
+    return NULL;
+}
+
+int conf_link_index(const struct conf *c, const char *name)
+{
+    if (!c || !name)
+        return -1;
+    for (int i = 0; i < c->n_links; i++)
+        if (strcmp(c->links[i].name, name) == 0)
+            return i;
+    return -1;
+}

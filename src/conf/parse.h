@@ -1,0 +1,142 @@
+/* Internal to src/conf: the state of one conf_parse_text() call, shared by
+ * parse.c (lines and section headers), keys.c (key = value pairs),
+ * validate.c (checks that need the whole file) and value.c/address.c (value
+ * syntax). Nothing outside src/conf includes this. */
+#ifndef VIGIL_CONF_PARSE_H
+#define VIGIL_CONF_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+
+#define CONF_DURATION_EXPECT "expected a duration with a unit, e.g. 200ms or 1s"
+#define CONF_NAME_EXPECT "expected 1 to 63 characters of A-Z a-z 0-9 _ . -"
+
+/* A node section may hold 'id' plus one address per link; keys beyond this
+ * many cannot all be link names. */
+#define CONF_NODE_KEYS_MAX (2 * VIGIL_MAX_LINKS)
+/* Longest address value kept ("[" IPv6 "]" is 47 characters at most). */
+#define CONF_ADDR_TEXT_MAX 64
+/* Unknown keys of a link section, kept until its type is known. */
+#define CONF_LINK_UNKNOWN_MAX 8
+/* Room for "[node \"NAME\"]" and the like. */
+#define CONF_LABEL_MAX (VIGIL_NAME_MAX + 16)
+
+enum conf_sec { SEC_NONE, SEC_CLUSTER, SEC_NODE, SEC_LINK, SEC_SKIP };
+
+enum cluster_key {
+    CK_NAME,
+    CK_KEY_FILE,
+    CK_INTERVAL,
+    CK_TIMEOUT,
+    CK_INITIAL_TIMEOUT,
+    CK_REALTIME,
+    CK_COUNT
+};
+
+enum link_key { LK_TYPE, LK_PRIORITY, LK_PORT, LK_FAMILY, LK_COUNT };
+
+/* What `type =` said: nothing yet, udp, a kind that is not built yet, or junk. */
+enum raw_link_type { RLT_UNSET, RLT_UDP, RLT_UNSUPPORTED, RLT_BAD };
+
+/* A key remembered with its line, for checks that must wait for the end. */
+struct raw_key {
+    char key[VIGIL_NAME_MAX];
+    char value[CONF_ADDR_TEXT_MAX];
+    int line;
+    bool key_long;   /* key was cut to fit */
+    bool value_long; /* value was cut to fit */
+};
+
+struct raw_link {
+    char name[VIGIL_NAME_MAX];
+    int line;
+    int key_line[LK_COUNT]; /* 0: not set */
+    enum raw_link_type type;
+    int priority; /* 0: missing or bad */
+    uint16_t port;
+    int family;      /* AF_UNSPEC until `family =` or the first address */
+    int family_line; /* the line that decided the family */
+    int family_node; /* node whose address decided it; -1: the `family` key */
+    struct raw_key unknown[CONF_LINK_UNKNOWN_MAX];
+    int n_unknown;
+};
+
+struct raw_node {
+    char name[VIGIL_NAME_MAX];
+    int line;
+    int id;                                  /* 0: missing or bad */
+    int id_line;                             /* 0: no `id =` key */
+    struct raw_key keys[CONF_NODE_KEYS_MAX]; /* every key but id, in file order */
+    int n_keys;
+    /* resolved after the whole file: address on raw link i */
+    struct sockaddr_storage addr[VIGIL_MAX_LINKS];
+    socklen_t addr_len[VIGIL_MAX_LINKS];
+    int addr_line[VIGIL_MAX_LINKS]; /* line of the key naming link i; 0: none */
+};
+
+struct conf_parser {
+    const char *path;
+    const char *text;
+    size_t len;
+    size_t pos;
+
+    int lineno;      /* line last handed to inih */
+    const char *raw; /* that line, after leading blanks (not NUL-terminated) */
+    size_t raw_len;
+    bool kv_pending; /* handed to inih as key = value, handler not called yet */
+
+    enum conf_sec sec; /* the section the current line belongs to */
+    int sec_index;     /* index in nodes[] or links[] */
+
+    int cluster_line; /* 0: no [cluster] */
+    int cluster_key_line[CK_COUNT];
+    bool timing_bad; /* a timing key did not parse: skip the cross checks */
+
+    struct raw_link links[VIGIL_MAX_LINKS];
+    int n_links;
+    struct raw_node nodes[VIGIL_MAX_NODES];
+    int n_nodes;
+
+    struct conf *out; /* cluster keys are written straight into it */
+
+    struct conf_diag diag;
+    int diag_line[CONF_DIAG_MAX];
+    int errors;
+};
+
+/* Record one error: "PATH:LINE: " then the formatted text. */
+void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "[cluster]", "[node \"alpha\"]", "[link \"lan1\"]" for the current section. */
+const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len);
+const char *conf_node_label(const struct raw_node *n, char *buf, size_t len);
+const char *conf_link_label(const struct raw_link *l, char *buf, size_t len);
+
+/* keys.c: one key = value of the current section. */
+void conf_key_cluster(struct conf_parser *p, const char *key, const char *value);
+void conf_key_node(struct conf_parser *p, const char *key, const char *value);
+void conf_key_link(struct conf_parser *p, const char *key, const char *value);
+/* Reports the unknown keys kept for a link whose type turned out supported. */
+void conf_link_report_unknown(struct conf_parser *p, const struct raw_link *l);
+
+/* validate.c: checks that need the whole file, then the result in p->out. */
+void conf_validate(struct conf_parser *p);
+
+/* value.c: value syntax, all pure. */
+int conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+int conf_parse_bool(const char *s, bool *out);
+bool conf_name_valid(const char *s);
+bool conf_text_valid(const char *s);
+
+/* address.c: an IPv4 or IPv6 literal (IPv6 optionally in brackets) into
+ * *ss with port 0. -EINVAL with *why saying what is wrong. */
+int conf_parse_address(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+                       const char **why);
+const char *conf_family_name(int family);
+
+#endif

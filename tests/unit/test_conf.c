@@ -1,0 +1,819 @@
+/* Unit tests of src/conf: valid files (with every default), one table of bad
+ * files each checked for its line and words, durations, conf_load() and
+ * conf_diff_beyond_timing(). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/conf/conf.h"
+
+#define PATH "test.conf"
+
+/* DESIGN.md's example, without the sections this version does not support. */
+static const char design_example[] =
+    "[cluster]\n"
+    "name = web\n"
+    "key-file = /etc/vigil/authkey     # made by: vigilctl keygen\n"
+    "interval = 200ms                  # heartbeat interval\n"
+    "timeout = 1s                      # a link to a peer is down after this long without a "
+    "valid heartbeat\n"
+    "initial-timeout = 10s             # grace at start-up, before an unseen peer is declared "
+    "dead\n"
+    "\n"
+    "[node \"alpha\"]\n"
+    "id = 1\n"
+    "lan1 = 192.0.2.1                  # its address on udp link \"lan1\"\n"
+    "lan2 = 2001:db8:2::1              # and on \"lan2\" (IPv6)\n"
+    "\n"
+    "[node \"beta\"]\n"
+    "id = 2\n"
+    "lan1 = 192.0.2.2\n"
+    "lan2 = 2001:db8:2::2\n"
+    "\n"
+    "[link \"lan1\"]\n"
+    "type = udp\n"
+    "priority = 1                      # 1 carries cluster messages first\n"
+    "port = 5405\n"
+    "\n"
+    "[link \"lan2\"]\n"
+    "type = udp\n"
+    "priority = 2\n"
+    "port = 5405\n";
+
+/* Building blocks of the bad files: C is lines 1-2, BASE lines 1-11. */
+#define C "[cluster]\nname = web\n"
+#define L1 "[link \"lan1\"]\ntype = udp\npriority = 1\n"
+#define NA "[node \"alpha\"]\nid = 1\nlan1 = 192.0.2.1\n"
+#define NB "[node \"beta\"]\nid = 2\nlan1 = 192.0.2.2\n"
+#define BASE C L1 NA NB
+
+static struct conf cf;
+static struct conf_diag dg;
+
+static void dump_diag(const struct conf_diag *d)
+{
+    for (int i = 0; i < d->n; i++)
+        print_message("  diag: %s\n", d->msg[i]);
+}
+
+static void parse_ok(const char *text)
+{
+    int r = conf_parse_text(text, strlen(text), PATH, &cf, &dg);
+
+    if (r != 0)
+        dump_diag(&dg);
+    assert_int_equal(r, 0);
+    assert_int_equal(dg.n, 0);
+}
+
+static void check_v4(const struct conf_node *n, int link, const char *addr, int port)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&n->addr[link];
+    char buf[INET_ADDRSTRLEN];
+
+    assert_int_equal(n->addr_len[link], sizeof(struct sockaddr_in));
+    assert_int_equal(sin->sin_family, AF_INET);
+    assert_int_equal(ntohs(sin->sin_port), port);
+    assert_non_null(inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)));
+    assert_string_equal(buf, addr);
+}
+
+static void check_v6(const struct conf_node *n, int link, const char *addr, int port)
+{
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&n->addr[link];
+    char buf[INET6_ADDRSTRLEN];
+
+    assert_int_equal(n->addr_len[link], sizeof(struct sockaddr_in6));
+    assert_int_equal(sin6->sin6_family, AF_INET6);
+    assert_int_equal(ntohs(sin6->sin6_port), port);
+    assert_int_equal(sin6->sin6_scope_id, 0);
+    assert_non_null(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)));
+    assert_string_equal(buf, addr);
+}
+
+/* --- valid files ---------------------------------------------------------- */
+
+static void test_design_example(void **state)
+{
+    const struct conf_node *n;
+
+    parse_ok(design_example);
+    assert_string_equal(cf.path, PATH);
+    assert_string_equal(cf.cluster_name, "web");
+    assert_string_equal(cf.key_file, "/etc/vigil/authkey");
+    assert_int_equal(cf.interval, 200 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.timeout, VG_USEC_PER_SEC);
+    assert_int_equal(cf.initial_timeout, 10 * VG_USEC_PER_SEC);
+    assert_true(cf.realtime);
+
+    assert_int_equal(cf.n_links, 2);
+    assert_string_equal(cf.links[0].name, "lan1");
+    assert_int_equal(cf.links[0].type, LINK_UDP);
+    assert_int_equal(cf.links[0].priority, 1);
+    assert_int_equal(cf.links[0].port, 5405);
+    assert_int_equal(cf.links[0].family, AF_INET);
+    assert_int_equal(cf.links[0].line, 18);
+    assert_string_equal(cf.links[1].name, "lan2");
+    assert_int_equal(cf.links[1].priority, 2);
+    assert_int_equal(cf.links[1].family, AF_INET6);
+
+    assert_int_equal(cf.n_nodes, 2);
+    assert_string_equal(cf.nodes[0].name, "alpha");
+    assert_int_equal(cf.nodes[0].id, 1);
+    assert_int_equal(cf.nodes[0].line, 8);
+    check_v4(&cf.nodes[0], 0, "192.0.2.1", 5405);
+    check_v6(&cf.nodes[0], 1, "2001:db8:2::1", 5405);
+    check_v4(&cf.nodes[1], 0, "192.0.2.2", 5405);
+    check_v6(&cf.nodes[1], 1, "2001:db8:2::2", 5405);
+
+    n = conf_node_by_name(&cf, "beta");
+    assert_non_null(n);
+    assert_int_equal(n->id, 2);
+    assert_ptr_equal(conf_node_by_id(&cf, 1), &cf.nodes[0]);
+    assert_null(conf_node_by_name(&cf, "gamma"));
+    assert_null(conf_node_by_id(&cf, 3));
+    assert_int_equal(conf_link_index(&cf, "lan2"), 1);
+    assert_int_equal(conf_link_index(&cf, "shared"), -1);
+}
+
+static void test_defaults(void **state)
+{
+    parse_ok(BASE);
+    assert_string_equal(cf.key_file, CONF_DEFAULT_KEY_FILE);
+    assert_int_equal(cf.interval, 200 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.timeout, VG_USEC_PER_SEC);
+    assert_int_equal(cf.initial_timeout, 10 * VG_USEC_PER_SEC);
+    assert_true(cf.realtime);
+    assert_int_equal(cf.links[0].port, CONF_DEFAULT_PORT);
+    assert_int_equal(cf.links[0].family, AF_INET);
+    check_v4(&cf.nodes[1], 0, "192.0.2.2", CONF_DEFAULT_PORT);
+}
+
+/* Inline comments need a blank before them; names may hold spaces and UTF-8. */
+static void test_comments_and_text(void **state)
+{
+    parse_ok("\xef\xbb\xbf# leading comment\r\n"
+             "; another\r\n"
+             "  [cluster]   ; comment after a header\r\n"
+             "name = Web cluster 1#b \xc3\xa9t\xc3\xa9   # the comment\r\n"
+             "key-file=/etc/vigil/key;v2 ; comment\r\n"
+             "realtime = Off\r\n"
+             "interval = 1.5 s\r\n"
+             "timeout = 2m\r\n"
+             "initial-timeout = 1h\r\n"
+             "\t[link \"lan1\"]\r\n"
+             "  type = udp\r\n"
+             "  priority = 1\r\n"
+             "  port = 6000 # not the default\r\n"
+             "[node \"alpha\"]\r\n"
+             "id = 7\r\n"
+             "lan1 = 192.0.2.1\t;tab, then a comment\r\n"
+             "\r\n");
+    assert_string_equal(cf.cluster_name, "Web cluster 1#b \xc3\xa9t\xc3\xa9");
+    assert_string_equal(cf.key_file, "/etc/vigil/key;v2");
+    assert_false(cf.realtime);
+    assert_int_equal(cf.interval, 1500 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.timeout, 120 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.initial_timeout, 3600 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.nodes[0].id, 7);
+    check_v4(&cf.nodes[0], 0, "192.0.2.1", 6000);
+}
+
+/* Node sections first, ids out of order, priorities against file order, IPv6
+ * with and without brackets, an explicit family. */
+static void test_order_and_ipv6(void **state)
+{
+    parse_ok("[node \"gamma\"]\n"
+             "id = 3\n"
+             "ring = [2001:db8::3]\n"
+             "back = 10.0.0.3\n"
+             "[node \"alpha\"]\n"
+             "back = 10.0.0.1\n"
+             "ring = 2001:db8::1\n"
+             "id = 1\n"
+             "[node \"beta\"]\n"
+             "id = 2\n"
+             "ring = [fd00::2]\n"
+             "back = 10.0.0.2\n"
+             "[link \"back\"]\n"
+             "type = udp\n"
+             "priority = 2\n"
+             "port = 7000\n"
+             "[link \"ring\"]\n"
+             "type = udp\n"
+             "priority = 1\n"
+             "family = ipv6\n"
+             "[cluster]\n"
+             "name = c\n");
+    assert_int_equal(cf.n_nodes, 3);
+    assert_string_equal(cf.nodes[0].name, "alpha");
+    assert_string_equal(cf.nodes[1].name, "beta");
+    assert_string_equal(cf.nodes[2].name, "gamma");
+    assert_int_equal(cf.n_links, 2);
+    assert_string_equal(cf.links[0].name, "ring");
+    assert_string_equal(cf.links[1].name, "back");
+    assert_int_equal(cf.links[0].family, AF_INET6);
+    check_v6(&cf.nodes[0], 0, "2001:db8::1", 5405);
+    check_v6(&cf.nodes[1], 0, "fd00::2", 5405);
+    check_v6(&cf.nodes[2], 0, "2001:db8::3", 5405);
+    check_v4(&cf.nodes[2], 1, "10.0.0.3", 7000);
+    assert_int_equal(conf_link_index(&cf, "back"), 1);
+}
+
+static void test_booleans(void **state)
+{
+    static const struct {
+        const char *text;
+        bool value;
+    } cases[] = {{"yes", true},  {"no", false}, {"true", true}, {"false", false}, {"on", true},
+                 {"off", false}, {"1", true},   {"0", false},   {"YES", true},    {"False", false}};
+    char text[512];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), C "realtime = %s\n" L1 NA, cases[i].text);
+        parse_ok(text);
+        assert_int_equal(cf.realtime, cases[i].value);
+    }
+}
+
+/* Lines of CONF_LINE_MAX characters work; one more is an error. */
+static void test_long_lines(void **state)
+{
+    size_t head = strlen(BASE "key-file = /");
+    char *text = malloc(head + CONF_LINE_MAX + 64);
+    char *p;
+
+    assert_non_null(text);
+    p = text + sprintf(text, C "key-file = /");
+    memset(p, 'k', CONF_LINE_MAX - strlen("key-file = /"));
+    p += CONF_LINE_MAX - strlen("key-file = /");
+    strcpy(p, "\n" L1 NA);
+    parse_ok(text);
+    assert_int_equal(strlen(cf.key_file), CONF_LINE_MAX - strlen("key-file = "));
+
+    p = text + sprintf(text, C "#");
+    memset(p, 'c', CONF_LINE_MAX);
+    strcpy(p + CONF_LINE_MAX, "\n" L1 NA);
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], PATH ":3: line too long"));
+    free(text);
+}
+
+/* Same input, same output; inih's options are left as they were. */
+static void test_pure(void **state)
+{
+    static struct conf again;
+    int max_line = ini_max_line;
+    bool multiline = ini_allow_multiline;
+    char *prefixes = ini_inline_comment_prefixes;
+
+    parse_ok(design_example);
+    assert_int_equal(conf_parse_text(design_example, strlen(design_example), PATH, &again, NULL),
+                     0);
+    assert_memory_equal(&cf, &again, sizeof(cf));
+    assert_int_equal(ini_max_line, max_line);
+    assert_int_equal(ini_allow_multiline, multiline);
+    assert_ptr_equal(ini_inline_comment_prefixes, prefixes);
+
+    /* the length bounds the text: no NUL terminator needed */
+    assert_int_equal(conf_parse_text(BASE "garbage", strlen(BASE), PATH, &cf, &dg), 0);
+    assert_int_equal(conf_parse_text(NULL, 0, PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 2);
+}
+
+/* --- bad files ------------------------------------------------------------ */
+
+struct bad {
+    const char *text;
+    int line;            /* of the expected message */
+    const char *want[3]; /* words the message holds */
+    int count;           /* messages in all; 0: not checked */
+};
+
+static const struct bad bad_files[] = {
+    /* syntax */
+    {C "interval 200ms\n" L1 NA, 3, {"syntax error", "key = value"}, 1},
+    {C "interval: 200ms\n" L1 NA, 3, {"syntax error", "'='"}, 1},
+    {C "name2 # = x\n" L1 NA, 3, {"syntax error"}, 1},
+    {"name = x\n" BASE, 1, {"key 'name' is outside of any section", "[cluster]"}, 1},
+    {"[cluster\nname = web\n" L1 NA, 1, {"no closing ']'"}, 0},
+    {C L1 NA "[node \"beta\"] id = 2\n", 9, {"unexpected text after the section header"}, 0},
+    {C L1 NA "[node \"beta]\n", 9, {"no closing quote"}, 0},
+    /* sections */
+    {BASE "[group \"web\"]\nnodes = alpha, beta\n",
+     12,
+     {"section [group] is not supported yet"},
+     1},
+    {BASE "[resource \"web/vip\"]\ntype = ip\n",
+     12,
+     {"section [resource] is not supported yet"},
+     1},
+    {BASE "[api]\nlisten = 127.0.0.1:9871\n", 12, {"section [api] is not supported yet"}, 1},
+    {BASE "[foo]\nbar = 1\n",
+     12,
+     {"unknown section [foo]", "[cluster], [node \"NAME\"] or [link"},
+     1},
+    {BASE "[]\n", 12, {"empty section header"}, 1},
+    {BASE "[node]\nid = 3\n", 12, {"section [node] needs a quoted name", "[node \"alpha\"]"}, 1},
+    {BASE "[node gamma]\nid = 3\n", 12, {"double quotes"}, 1},
+    {BASE "[cluster \"web\"]\n", 12, {"section [cluster] takes no name"}, 1},
+    {BASE "[node \"al pha\"]\nid = 3\n", 12, {"bad node name 'al pha'", "1 to 63 characters"}, 1},
+    {BASE "[link \"a123456789a123456789a123456789a123456789a123456789a123456789abcd\"]\n",
+     12,
+     {"bad link name", "1 to 63"},
+     1},
+    {BASE "[link \"id\"]\ntype = udp\npriority = 2\n", 12, {"cannot be named 'id'"}, 1},
+    {BASE "[cluster]\nname = other\n", 12, {"duplicate section [cluster]", "line 1"}, 1},
+    {BASE "[node \"alpha\"]\nid = 3\n", 12, {"duplicate section [node \"alpha\"]", "line 6"}, 1},
+    {BASE "[link \"lan1\"]\ntype = udp\n", 12, {"duplicate section [link \"lan1\"]", "line 3"}, 1},
+    {L1 NA, 1, {"no [cluster] section"}, 1},
+    {C L1, 1, {"no [node] section", "at least one node"}, 1},
+    {C NA, 5, {"unknown key 'lan1' in [node \"alpha\"]", "no [link] section is defined"}, 0},
+    /* keys */
+    {C "name = again\n" L1 NA, 3, {"[cluster] name: duplicate key", "line 2"}, 1},
+    {C L1 NA "lan1 = 192.0.2.9\n", 9, {"[node \"alpha\"] lan1: duplicate key", "line 8"}, 1},
+    {C L1 NA "id = 4\n", 9, {"[node \"alpha\"] id: duplicate key", "line 7"}, 1},
+    {C L1 "port = 1\nport = 2\n" NA, 7, {"[link \"lan1\"] port: duplicate key", "line 6"}, 1},
+    {C "colour = blue\n" L1 NA, 3, {"unknown key 'colour' in [cluster]", "interval"}, 1},
+    {C L1 "[link \"lan2\"]\ntype = udp\npriority = 2\n" NA "lan2 = 192.0.2.11\nlan3 = 192.0.2.21\n",
+     13,
+     {"unknown key 'lan3' in [node \"alpha\"]: expected 'id' or the name of a [link] section "
+      "(links: lan1, lan2)"},
+     1},
+    {C L1 "mtu = 1500\n" NA, 6, {"unknown key 'mtu' in [link \"lan1\"]", "type, priority"}, 1},
+    {"[cluster]\nrealtime = yes\n" L1 NA, 1, {"[cluster]: missing required key 'name'"}, 1},
+    {C L1 "[node \"alpha\"]\nlan1 = 192.0.2.1\n",
+     6,
+     {"[node \"alpha\"]: missing required key 'id'"},
+     1},
+    {C "[link \"lan1\"]\npriority = 1\n" NA,
+     3,
+     {"[link \"lan1\"]: missing required key 'type'", "udp"},
+     1},
+    {C "[link \"lan1\"]\ntype = udp\n" NA,
+     3,
+     {"[link \"lan1\"]: missing required key 'priority'"},
+     1},
+    {"[cluster]\nname =\n" L1 NA, 2, {"[cluster] name: empty value", "expected"}, 1},
+    {C L1 "[node \"alpha\"]\nid = 1\nlan1 =   # nothing\n", 8, {"lan1: empty value", "address"}, 1},
+    {"[cluster]\nname = \x01\x02\n" L1 NA, 2, {"[cluster] name", "UTF-8"}, 0},
+    {"[cluster]\nname = caf\xc3\n" L1 NA, 2, {"[cluster] name", "UTF-8"}, 0},
+    {C "key-file = authkey\n" L1 NA, 3, {"[cluster] key-file", "absolute path"}, 1},
+    /* node ids and addresses */
+    {BASE "[node \"gamma\"]\nid = 1\nlan1 = 192.0.2.3\n",
+     13,
+     {"duplicate node id 1", "[node \"alpha\"] (line 7)"},
+     1},
+    {C L1 "[node \"alpha\"]\nid = 65\nlan1 = 192.0.2.1\n",
+     7,
+     {"[node \"alpha\"] id", "out of range", "1 to 64"},
+     1},
+    {C L1 "[node \"alpha\"]\nid = 0\nlan1 = 192.0.2.1\n", 7, {"out of range", "1 to 64"}, 1},
+    {C L1 "[node \"alpha\"]\nid = one\nlan1 = 192.0.2.1\n", 7, {"bad id 'one'", "1 to 64"}, 1},
+    {C L1 "[node \"alpha\"]\nid = -1\nlan1 = 192.0.2.1\n", 7, {"bad id '-1'"}, 1},
+    {C L1 "[link \"lan2\"]\ntype = udp\npriority = 2\n" NA,
+     9,
+     {"[node \"alpha\"]: no address on udp link 'lan2'", "lan2 = ADDRESS"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 2001:db8::2\n",
+     11,
+     {"[node \"beta\"] lan1: 2001:db8::2 is an IPv6 address but link 'lan1' is IPv4",
+      "[node \"alpha\"] on line 8"},
+     1},
+    {C L1 "family = ipv6\n" NA,
+     9,
+     {"[node \"alpha\"] lan1", "IPv4 address but link 'lan1' is IPv6", "'family' key on line 6"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 192.0.2.1\n",
+     11,
+     {"address 192.0.2.1 is already used by [node \"alpha\"] (line 8)"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 192.0.2\n",
+     11,
+     {"[node \"beta\"] lan1: invalid address '192.0.2'", "IPv4"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = beta.example\n",
+     11,
+     {"invalid address 'beta.example'"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 192.0.2.2:5405\n",
+     11,
+     {"invalid address", "port does not go here"},
+     1},
+    {C L1 "family = ipv6\n[node \"alpha\"]\nid = 1\nlan1 = fe80::1%eth0\n",
+     9,
+     {"invalid address", "scoped"},
+     1},
+    {C L1 "family = ipv6\n[node \"alpha\"]\nid = 1\nlan1 = fe80::1\n",
+     9,
+     {"invalid address", "link-local"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 224.0.0.1\n",
+     11,
+     {"invalid address", "multicast"},
+     1},
+    {C L1 NA "[node \"beta\"]\nid = 2\nlan1 = 0.0.0.0\n",
+     11,
+     {"invalid address", "unspecified"},
+     1},
+    {C L1 "[node \"alpha\"]\nid = 1\nlan1 = [2001:db8::1\n", 8, {"invalid address", "']'"}, 1},
+    {C L1 "[node \"alpha\"]\nid = 1\nlan1 = [192.0.2.1]\n", 8, {"invalid address", "IPv6"}, 1},
+    {C L1 "[node \"alpha\"]\nid = 1\nlan1 = ::ffff:192.0.2.1\n", 8, {"IPv4-mapped"}, 1},
+    /* durations and timing */
+    {C "interval = 200\n" L1 NA,
+     3,
+     {"[cluster] interval: bad duration '200'",
+      "expected a duration with a unit, e.g. 200ms or 1s"},
+     1},
+    {C "timeout = 5d\n" L1 NA, 3, {"[cluster] timeout: bad duration '5d'", "with a unit"}, 1},
+    {C "interval = 0ms\n" L1 NA, 3, {"bad duration '0ms'", "with a unit"}, 1},
+    {C "interval = -200ms\n" L1 NA, 3, {"bad duration '-200ms'", "with a unit"}, 1},
+    {C "initial-timeout = 99999999999999999999h\n" L1 NA, 3, {"bad duration", "with a unit"}, 1},
+    {C "interval = 5ms\n" L1 NA, 3, {"[cluster] interval: 5ms is too short", "at least 10ms"}, 1},
+    {C "interval = 2m\ntimeout = 1h\n" L1 NA,
+     3,
+     {"[cluster] interval: 2m is too long", "at most 1m"},
+     1},
+    {C "timeout = 2h\n" L1 NA, 3, {"[cluster] timeout: 2h is too long", "at most 1h"}, 1},
+    {C "interval = 1s\ntimeout = 1s\n" L1 NA,
+     4,
+     {"[cluster] timeout: 1s must be larger than interval (1s)"},
+     1},
+    {C "interval = 2s\n" L1 NA, 3, {"[cluster] interval: 2s must be smaller than timeout (1s"}, 1},
+    {C "timeout = 3s\ninitial-timeout = 2s\n" L1 NA,
+     4,
+     {"[cluster] initial-timeout: 2s must not be smaller than timeout (3s)"},
+     1},
+    {C "timeout = 20s\n" L1 NA,
+     3,
+     {"[cluster] timeout: 20s must not be larger than initial-timeout"},
+     1},
+    {C "realtime = maybe\n" L1 NA, 3, {"[cluster] realtime: bad boolean 'maybe'", "yes or no"}, 1},
+    /* links */
+    {C L1 "port = 0\n" NA, 6, {"[link \"lan1\"] port: bad port '0'", "1 to 65535"}, 1},
+    {C L1 "port = 65536\n" NA, 6, {"bad port '65536'", "1 to 65535"}, 1},
+    {C L1 "port = http\n" NA, 6, {"bad port 'http'"}, 1},
+    {C "[link \"lan1\"]\ntype = udp\npriority = 9\n" NA,
+     5,
+     {"[link \"lan1\"] priority: bad priority '9'", "1 to 8"},
+     1},
+    {C L1 "[link \"lan2\"]\ntype = udp\npriority = 1\n" NA "lan2 = 192.0.2.11\n",
+     8,
+     {"[link \"lan2\"] priority: priority 1 is already used by [link \"lan1\"] (line 5)"},
+     1},
+    {C L1 "family = ipx\n" NA, 6, {"bad family 'ipx'", "ipv4 or ipv6"}, 1},
+    {BASE "[link \"shared\"]\ntype = disk\ndevice = /dev/sdb1\n",
+     13,
+     {"link type 'disk' is not supported yet (it comes with the disk heartbeat); supported: udp"},
+     1},
+    {BASE "[link \"arbiter\"]\ntype = witness\nurl = https://w:8443\n",
+     13,
+     {"link type 'witness' is not supported yet", "supported: udp"},
+     1},
+    {BASE "[link \"x\"]\ntype = tcp\npriority = 2\n", 13, {"unknown link type 'tcp'", "udp"}, 1},
+    {C "[link \"l1\"]\n[link \"l2\"]\n[link \"l3\"]\n[link \"l4\"]\n[link \"l5\"]\n"
+       "[link \"l6\"]\n[link \"l7\"]\n[link \"l8\"]\n[link \"l9\"]\n",
+     11,
+     {"too many links", "8 allowed"},
+     0},
+    {"[cluster]\nname = 0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789"
+     "0123456789012345678901234567890123456789012345678901234567890123456789\n" L1 NA,
+     2,
+     {"[cluster] name: value too long (280 bytes)", "at most 255"},
+     1},
+    {C L1 "[node \"alpha\"]\nid = 1\nlan1 = "
+          "2001:0db8:0000:0000:0000:0000:0000:0001:2001:0db8:0000:0000:0000:0001\n",
+     8,
+     {"[node \"alpha\"] lan1: value too long"},
+     1},
+};
+
+static bool has_words(const char *msg, const char *const want[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (want[i] && !strstr(msg, want[i]))
+            return false;
+    return true;
+}
+
+static void test_bad_files(void **state)
+{
+    size_t n = sizeof(bad_files) / sizeof(bad_files[0]);
+
+    assert_true(n >= 25);
+    for (size_t i = 0; i < n; i++) {
+        const struct bad *b = &bad_files[i];
+        char prefix[64];
+        bool found = false;
+        int r = conf_parse_text(b->text, strlen(b->text), PATH, &cf, &dg);
+
+        snprintf(prefix, sizeof(prefix), PATH ":%d: ", b->line);
+        for (int j = 0; j < dg.n && !found; j++)
+            found =
+                strncmp(dg.msg[j], prefix, strlen(prefix)) == 0 && has_words(dg.msg[j], b->want);
+        if (r != -EINVAL || !found || (b->count && dg.n != b->count)) {
+            print_error("bad file #%zu (want line %d: '%s'; %d message(s)), got %d:\n", i, b->line,
+                        b->want[0], b->count, r);
+            dump_diag(&dg);
+            fail();
+        }
+        /* a failed parse leaves nothing usable behind */
+        assert_int_equal(cf.n_nodes, 0);
+        assert_int_equal(cf.n_links, 0);
+    }
+}
+
+/* Every error of a file comes out at once, in line order. */
+static void test_many_errors(void **state)
+{
+    static const char text[] = "[node \"alpha\"]\n"
+                               "id = 99\n"
+                               "lan1 = 192.0.2.1\n"
+                               "[cluster]\n"
+                               "interval = fast\n"
+                               "[link \"lan1\"]\n"
+                               "type = udp\n"
+                               "priority = 1\n"
+                               "port = 0\n";
+
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    if (dg.n != 4)
+        dump_diag(&dg);
+    assert_int_equal(dg.n, 4);
+    assert_non_null(strstr(dg.msg[0], PATH ":2: [node \"alpha\"] id"));
+    assert_non_null(strstr(dg.msg[1], PATH ":4: [cluster]: missing required key 'name'"));
+    assert_non_null(strstr(dg.msg[2], PATH ":5: [cluster] interval: bad duration 'fast'"));
+    assert_non_null(strstr(dg.msg[3], PATH ":9: [link \"lan1\"] port"));
+    assert_int_equal(dg.dropped, 0);
+}
+
+static void test_diag_overflow(void **state)
+{
+    size_t size = 200 * 16 + 256;
+    char *text = malloc(size), *p = text;
+
+    assert_non_null(text);
+    p += sprintf(p, BASE);
+    for (int i = 0; i < 200; i++)
+        p += sprintf(p, "junk%d\n", i);
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, CONF_DIAG_MAX);
+    assert_int_equal(dg.dropped, 200 - CONF_DIAG_MAX);
+    assert_non_null(strstr(dg.msg[0], PATH ":12: syntax error"));
+    /* no diag wanted */
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, NULL), -EINVAL);
+    free(text);
+}
+
+static void test_nul_byte(void **state)
+{
+    static const char text[] = C "key-file = /etc/a\0b\n" L1 NA;
+
+    assert_int_equal(conf_parse_text(text, sizeof(text) - 1, PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], PATH ":3: the line contains a NUL byte"));
+}
+
+static void test_too_many_nodes(void **state)
+{
+    char *text = malloc(100 * 80), *p = text;
+
+    assert_non_null(text);
+    p += sprintf(p, C L1);
+    for (int i = 1; i <= VIGIL_MAX_NODES + 1; i++)
+        p += sprintf(p, "[node \"n%d\"]\nid = %d\nlan1 = 10.0.%d.%d\n", i, i, i / 200, i % 200 + 1);
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], "too many nodes: [node \"n65\"]"));
+    assert_non_null(strstr(dg.msg[0], PATH ":198: "));
+
+    /* exactly VIGIL_MAX_NODES is fine */
+    p = text + sprintf(text, C L1);
+    for (int i = 1; i <= VIGIL_MAX_NODES; i++)
+        p += sprintf(p, "[node \"n%d\"]\nid = %d\nlan1 = 10.0.%d.%d\n", VIGIL_MAX_NODES + 1 - i,
+                     VIGIL_MAX_NODES + 1 - i, i / 200, i % 200 + 1);
+    parse_ok(text);
+    assert_int_equal(cf.n_nodes, VIGIL_MAX_NODES);
+    for (int i = 0; i < VIGIL_MAX_NODES; i++)
+        assert_int_equal(cf.nodes[i].id, i + 1);
+    free(text);
+}
+
+/* --- durations ------------------------------------------------------------ */
+
+static void test_durations(void **state)
+{
+    static const struct {
+        const char *text;
+        vg_usec_t usec;
+    } good[] = {
+        {"1us", 1},
+        {"500us", 500},
+        {"150ms", 150 * VG_USEC_PER_MSEC},
+        {"3s", 3 * VG_USEC_PER_SEC},
+        {"2m", 120 * VG_USEC_PER_SEC},
+        {"1h", 3600 * VG_USEC_PER_SEC},
+        {"1.5s", 1500 * VG_USEC_PER_MSEC},
+        {"0.25ms", 250},
+        {"1.000s", VG_USEC_PER_SEC},
+        {"200 ms", 200 * VG_USEC_PER_MSEC},
+        {"007s", 7 * VG_USEC_PER_SEC},
+        {"5124095576h", 5124095576ULL * 3600 * VG_USEC_PER_SEC},
+    };
+    static const struct {
+        const char *text;
+        int err;
+    } bad[] = {
+        {"200", -EINVAL},
+        {"", -EINVAL},
+        {"ms", -EINVAL},
+        {"5d", -EINVAL},
+        {"5 s x", -EINVAL},
+        {"-1s", -EINVAL},
+        {"+1s", -EINVAL},
+        {"1.s", -EINVAL},
+        {".5s", -EINVAL},
+        {"1e3ms", -EINVAL},
+        {"0.5us", -EINVAL},
+        {"1S", -EINVAL},
+        {"0s", -ERANGE},
+        {"0.000ms", -ERANGE},
+        {"5124095577h", -ERANGE},
+        {"18446744073709551616us", -ERANGE},
+        {"99999999999999999999999h", -ERANGE},
+        {"1.0000000001s", -EINVAL},
+    };
+    char buf[32];
+    vg_usec_t v;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        v = 0;
+        if (conf_parse_duration(good[i].text, &v) != 0 || v != good[i].usec)
+            fail_msg("'%s' gave %llu", good[i].text, (unsigned long long)v);
+        /* formatting reads back to the same value */
+        assert_int_equal(conf_parse_duration(conf_format_duration(v, buf, sizeof(buf)), &v), 0);
+        assert_int_equal(v, good[i].usec);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (conf_parse_duration(bad[i].text, &v) != bad[i].err)
+            fail_msg("'%s' should fail with %d", bad[i].text, bad[i].err);
+    assert_int_equal(conf_parse_duration(NULL, &v), -EINVAL);
+
+    assert_string_equal(conf_format_duration(200 * VG_USEC_PER_MSEC, buf, sizeof(buf)), "200ms");
+    assert_string_equal(conf_format_duration(VG_USEC_PER_SEC, buf, sizeof(buf)), "1s");
+    assert_string_equal(conf_format_duration(1500 * VG_USEC_PER_MSEC, buf, sizeof(buf)), "1500ms");
+    assert_string_equal(conf_format_duration(120 * VG_USEC_PER_SEC, buf, sizeof(buf)), "2m");
+    assert_string_equal(conf_format_duration(7, buf, sizeof(buf)), "7us");
+    assert_string_equal(conf_format_duration(0, buf, sizeof(buf)), "0us");
+}
+
+/* --- conf_load ------------------------------------------------------------ */
+
+static void test_load(void **state)
+{
+    char dir[] = "/tmp/vigil-test-conf.XXXXXX", path[128];
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/vigil.conf", dir);
+
+    assert_int_equal(conf_load(path, &cf, &dg), -ENOENT);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], path));
+    assert_non_null(strstr(dg.msg[0], strerror(ENOENT)));
+
+    assert_int_equal(conf_load(dir, &cf, &dg), -EINVAL);
+    assert_non_null(strstr(dg.msg[0], "not a regular file"));
+
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(design_example, f);
+    fclose(f);
+    assert_int_equal(conf_load(path, &cf, &dg), 0);
+    assert_string_equal(cf.path, path);
+    assert_int_equal(cf.n_nodes, 2);
+
+    f = fopen(path, "a");
+    fputs("port = x\n", f);
+    fclose(f);
+    assert_int_equal(conf_load(path, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], path));
+    assert_non_null(strstr(dg.msg[0], ":27: [link \"lan2\"] port: duplicate key"));
+
+    assert_int_equal(truncate(path, CONF_FILE_MAX + 1), 0);
+    assert_int_equal(conf_load(path, &cf, &dg), -EFBIG);
+    assert_non_null(strstr(dg.msg[0], "too large"));
+
+    unlink(path);
+    rmdir(dir);
+}
+
+/* --- conf_diff_beyond_timing ---------------------------------------------- */
+
+static void diff_case(const char *edited, bool want, const char *words)
+{
+    static struct conf a, b;
+    char buf[256];
+    bool r;
+
+    assert_int_equal(conf_parse_text(design_example, strlen(design_example), PATH, &a, NULL), 0);
+    assert_int_equal(conf_parse_text(edited, strlen(edited), "other.conf", &b, &dg), 0);
+    r = conf_diff_beyond_timing(&a, &b, buf, sizeof(buf));
+    if (r != want || (words && !strstr(buf, words)))
+        fail_msg("diff gave %d '%s', wanted %d '%s'", r, buf, want, words ? words : "");
+    if (!want)
+        assert_string_equal(buf, "");
+}
+
+/* design_example with `from` replaced by `to` (once). */
+static char *edit(const char *from, const char *to)
+{
+    static char buf[2048];
+    const char *at = strstr(design_example, from);
+
+    assert_non_null(at);
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - design_example), design_example, to,
+             at + strlen(from));
+    return buf;
+}
+
+static void test_diff(void **state)
+{
+    diff_case(design_example, false, NULL);
+    diff_case(edit("interval = 200ms", "interval = 100ms"), false, NULL);
+    diff_case(edit("timeout = 1s  ", "timeout = 3s  "), false, NULL);
+    diff_case(edit("initial-timeout = 10s", "initial-timeout = 30s"), false, NULL);
+    diff_case(edit("name = web", "name = shop"), true, "cluster name changed from 'web' to 'shop'");
+    diff_case(edit("key-file = /etc/vigil/authkey", "key-file = /etc/vigil/k2"), true,
+              "key-file changed");
+    diff_case(edit("[cluster]\n", "[cluster]\nrealtime = no\n"), true,
+              "realtime changed from yes to no");
+    diff_case(edit("id = 2", "id = 5"), true, "node 'beta' id changed from 2 to 5");
+    diff_case(edit("lan1 = 192.0.2.2", "lan1 = 192.0.2.3"), true,
+              "address of node 'beta' on link 'lan1' changed from 192.0.2.2 to 192.0.2.3");
+    diff_case(edit("priority = 2\nport = 5405", "priority = 2\nport = 5406"), true,
+              "link 'lan2' port changed from 5405 to 5406");
+    diff_case(edit("[link \"lan1\"]", "[node \"gamma\"]\nid = 3\nlan1 = 192.0.2.3\n"
+                                      "lan2 = 2001:db8:2::3\n[link \"lan1\"]"),
+              true, "node 'gamma' was added");
+    diff_case(edit("[node \"beta\"]\nid = 2\nlan1 = 192.0.2.2\nlan2 = 2001:db8:2::2\n", ""), true,
+              "node 'beta' was removed");
+}
+
+static void test_diff_link_added(void **state)
+{
+    static struct conf a, b;
+    static const char more[] =
+        C L1 "[link \"lan2\"]\ntype = udp\npriority = 2\n" NA "lan2 = 10.0.0.1\n";
+    char buf[8];
+
+    parse_ok(C L1 NA);
+    a = cf;
+    parse_ok(more);
+    b = cf;
+    assert_true(conf_diff_beyond_timing(&a, &b, buf, sizeof(buf)));
+    assert_int_equal(strlen(buf), sizeof(buf) - 1); /* cut to fit */
+    assert_true(conf_diff_beyond_timing(&a, &b, NULL, 0));
+    assert_true(conf_diff_beyond_timing(&b, &a, NULL, 0));
+    assert_false(conf_diff_beyond_timing(&b, &b, NULL, 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_design_example),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_comments_and_text),
+        cmocka_unit_test(test_order_and_ipv6),
+        cmocka_unit_test(test_booleans),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_pure),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_many_errors),
+        cmocka_unit_test(test_diag_overflow),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_too_many_nodes),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_diff_link_added),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
