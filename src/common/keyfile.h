@@ -21,6 +21,13 @@ int keyfile_parse(const char *text, size_t len, uint8_t key[VIGIL_KEY_BYTES], ch
  * naming the path and what to do. */
 int keyfile_load(const char *path, uint8_t key[VIGIL_KEY_BYTES], char *err, size_t errlen);
 
+/* Read a small private file (a key, a token) into buf, NUL-terminated, its
+ * length in *len. Refuses what is not a regular file (-EINVAL), what group or
+ * others can access (-EPERM, with the chmod to run), and more than size - 1
+ * bytes (-EFBIG). `what` names the file in messages ("key file"). */
+int keyfile_read_private(const char *path, const char *what, char *buf, size_t size, size_t *len,
+                         char *err, size_t errlen);
+
 /* Write a new random key (libsodium randombytes) to path with mode 0600,
  * refusing to overwrite an existing file unless force. */
 int keyfile_generate(const char *path, int force, char *err, size_t errlen);
