@@ -8,8 +8,10 @@ BUILD ?= $(if $(filter 1,$(SAN)),build-san,build)
 PYTHON ?= /usr/bin/python3
 
 PKGS := libsystemd inih jansson libsodium
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libmicrohttpd)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+CURL_LIBS := $(shell pkg-config --libs libcurl)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 CFLAGS ?= -O2 -g
@@ -50,13 +52,19 @@ $(LIBVIGIL): $(LIB_OBJS)
 
 $(BUILD)/bin/vigild: $(VIGILD_OBJS) $(LIBVIGIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/bin/vigilctl: $(CTL_OBJS) $(LIBVIGIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# vigilctl's pieces are tested without its main()
+CTL_TEST_OBJS := $(filter-out %/main.o,$(CTL_OBJS))
+$(BUILD)/tests/test_ctl_%: $(BUILD)/obj/tests/unit/test_ctl_%.o $(CTL_TEST_OBJS) $(LIBVIGIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 

@@ -1,0 +1,210 @@
+/* vigilctl config check FILE: validate a configuration with the daemon's own
+ * parser (src/conf) and say what it describes. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../conf/conf.h"
+
+#define WRAP_COLUMNS 78
+
+static void config_usage(FILE *out)
+{
+    fprintf(out, "usage: vigilctl config check FILE\n"
+                 "\n"
+                 "Check a cluster configuration (e.g. /etc/vigil/vigil.conf) without a daemon:\n"
+                 "print every error with its file, line and key, or a summary of the cluster\n"
+                 "it describes. Exit status 0 when it is valid, 1 when not.\n"
+                 "\n"
+                 "options:\n"
+                 "  -h, --help  show this help\n");
+}
+
+/* A duration the way the configuration writes it: "200ms", "1s", "2m". */
+static void format_duration(char *buf, size_t size, vg_usec_t us)
+{
+    static const struct {
+        vg_usec_t unit;
+        const char *name;
+    } units[] = {
+        {3600 * VG_USEC_PER_SEC, "h"},
+        {60 * VG_USEC_PER_SEC, "m"},
+        {VG_USEC_PER_SEC, "s"},
+        {VG_USEC_PER_MSEC, "ms"},
+    };
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (us != 0 && us % units[i].unit == 0) {
+            snprintf(buf, size, "%llu%s", (unsigned long long)(us / units[i].unit), units[i].name);
+            return;
+        }
+    }
+    snprintf(buf, size, "%lluus", (unsigned long long)us);
+}
+
+static const char *link_type_name(enum link_type t)
+{
+    switch (t) {
+    case LINK_UDP:
+        return "udp";
+    }
+    return "?";
+}
+
+static const char *family_name(int family)
+{
+    return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "?";
+}
+
+/* The summary as one unwrapped paragraph. */
+static void write_summary(FILE *out, const char *path, const struct conf *c)
+{
+    char a[32], b[32], d[32];
+
+    fprintf(out, "%s is valid. Cluster \"%s\" with %d node%s:", path, c->cluster_name, c->n_nodes,
+            c->n_nodes == 1 ? "" : "s");
+    for (int i = 0; i < c->n_nodes; i++)
+        fprintf(out, "%s %s (id %d)", i ? "," : "", c->nodes[i].name, c->nodes[i].id);
+    fprintf(out, "; %d link%s:", c->n_links, c->n_links == 1 ? "" : "s");
+    for (int i = 0; i < c->n_links; i++) {
+        const struct conf_link *l = &c->links[i];
+        fprintf(out, "%s %s (%s, priority %d, port %u, %s)", i ? "," : "", l->name,
+                link_type_name(l->type), l->priority, (unsigned)l->port, family_name(l->family));
+    }
+    format_duration(a, sizeof(a), c->interval);
+    format_duration(b, sizeof(b), c->timeout);
+    format_duration(d, sizeof(d), c->initial_timeout);
+    fprintf(out,
+            ". A heartbeat every %s; a link is down after %s without one; at start-up a node "
+            "not yet seen is dead after %s. Key file %s; real-time scheduling %s.",
+            a, b, d, c->key_file[0] ? c->key_file : "(none)", c->realtime ? "on" : "off");
+}
+
+/* Print text word-wrapped at WRAP_COLUMNS (a word longer than a line gets
+ * a line of its own). */
+static void put_wrapped(FILE *out, const char *text)
+{
+    size_t col = 0;
+
+    while (*text) {
+        size_t n;
+
+        text += strspn(text, " ");
+        n = strcspn(text, " ");
+        if (n == 0)
+            break;
+        if (col > 0 && col + 1 + n > WRAP_COLUMNS) {
+            fputc('\n', out);
+            col = 0;
+        }
+        if (col > 0) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, n, out);
+        col += n;
+        text += n;
+    }
+    fputc('\n', out);
+}
+
+static int config_check(const char *path)
+{
+    struct conf *c = calloc(1, sizeof(*c));
+    struct conf_diag *diag = calloc(1, sizeof(*diag));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem;
+    int r, code = CTL_EXIT_FAIL;
+
+    if (!c || !diag) {
+        ctl_error("out of memory");
+        goto out;
+    }
+    r = conf_load(path, c, diag);
+    if (r < 0) {
+        int n = diag->n + diag->dropped;
+
+        for (int i = 0; i < diag->n && i < CONF_DIAG_MAX; i++)
+            fprintf(stderr, "%s\n", diag->msg[i]);
+        if (diag->dropped > 0)
+            fprintf(stderr, "... and %d more error(s)\n", diag->dropped);
+        if (n == 0) {
+            fprintf(stderr, "%s: %s\n", path, strerror(-r));
+            n = 1;
+        }
+        fprintf(stderr, "%s: %d error(s)\n", path, n);
+        goto out;
+    }
+
+    mem = open_memstream(&text, &len);
+    if (!mem) {
+        ctl_error("out of memory");
+        goto out;
+    }
+    write_summary(mem, path, c);
+    if (fclose(mem) != 0) {
+        free(text);
+        ctl_error("out of memory");
+        goto out;
+    }
+    put_wrapped(stdout, text);
+    free(text);
+    code = CTL_EXIT_OK;
+out:
+    free(c);
+    free(diag);
+    return code;
+}
+
+static int config_run(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+    const char *sub;
+
+    if (argc < 2)
+        return ctl_usage_error(config_usage, "config: missing subcommand (check)");
+    sub = argv[1];
+    if (ctl_is_help(sub)) {
+        config_usage(stdout);
+        return CTL_EXIT_OK;
+    }
+    if (strcmp(sub, "apply") == 0)
+        return ctl_usage_error(config_usage, "config apply is not available in vigilctl %s yet",
+                               VIGIL_VERSION);
+    if (strcmp(sub, "check") != 0)
+        return ctl_usage_error(config_usage, "config: unknown subcommand '%s'", sub);
+
+    const char *path = NULL;
+    int opts_done = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (!opts_done && a[0] == '-' && a[1] != '\0') {
+            if (ctl_is_help(a)) {
+                config_usage(stdout);
+                return CTL_EXIT_OK;
+            } else if (strcmp(a, "--") == 0) {
+                opts_done = 1;
+            } else {
+                return ctl_usage_error(config_usage, "config check: unknown option '%s'", a);
+            }
+        } else if (!path) {
+            path = a;
+        } else {
+            return ctl_usage_error(config_usage, "config check: unexpected argument '%s'", a);
+        }
+    }
+    if (!path || !*path)
+        return ctl_usage_error(config_usage, "config check: missing FILE");
+    return config_check(path);
+}
+
+const struct ctl_command ctl_cmd_config = {
+    .name = "config",
+    .summary = "check a configuration file (config check FILE)",
+    .run = config_run,
+    .usage = config_usage,
+};

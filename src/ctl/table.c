@@ -1,0 +1,446 @@
+/* The text view of `vigilctl status`: a pure function from a status object
+ * (docs/status-json.md) to text. The object comes from another program, maybe
+ * of another version: every field may be missing or of the wrong type, and
+ * then "?" is shown instead. No I/O besides writing to the given FILE. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define CELL_MAX 96      /* a cell's text, with the NUL; longer text is cut */
+#define MAX_LINK_COLS 16 /* more links than this are counted, not shown */
+
+enum { COL_NODE, COL_ID, COL_STATE, COL_FOR, COL_LINK0 };
+
+struct table {
+    const json_t *status;
+    const json_t *nodes;   /* the "nodes" array, or NULL */
+    const char *self_name; /* "node" of the status, to spot self when "self" is missing */
+    bool have_now;         /* now_mono is known: show how long each node has been in its state */
+    double now;
+    const char *links[MAX_LINK_COLS]; /* column names, in order of first appearance */
+    int n_links;
+    int hidden_links;
+    size_t width[COL_LINK0 + MAX_LINK_COLS];
+};
+
+/* Copy s into a cell: cut at a character boundary to fit, control characters
+ * replaced by '?', so that a name can neither break the layout nor drive
+ * the terminal. */
+static void cell_set(char *buf, size_t size, const char *s)
+{
+    size_t i = 0;
+
+    for (; *s && i + 1 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        buf[i++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    /* Do not leave half of a UTF-8 sequence at the cut. */
+    if (*s && ((unsigned char)*s & 0xc0) == 0x80) {
+        while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+            i--;
+        if (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0xc0)
+            i--;
+    }
+    buf[i] = '\0';
+}
+
+/* Columns a string takes on a terminal: one per UTF-8 character (wide
+ * characters are rare in names and are not worth a wcwidth table). */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static const char *get_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key)); /* NULL unless a string */
+}
+
+/* A number field, integer or real; false when missing or of another type. */
+static bool get_num(const json_t *obj, const char *key, double *out)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    if (!json_is_number(v))
+        return false;
+    *out = json_number_value(v);
+    return true;
+}
+
+static void str_or_unknown(char *buf, size_t size, const char *s)
+{
+    cell_set(buf, size, s ? s : "?");
+}
+
+/* "0.4s", "12s", "5m03s", "2h05m", "3d04h": how long a node has been in its state. */
+static void format_age(char *buf, size_t size, double s)
+{
+    if (s < 10)
+        snprintf(buf, size, "%.1fs", s);
+    else if (s < 60)
+        snprintf(buf, size, "%ds", (int)s);
+    else if (s < 3600)
+        snprintf(buf, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else if (s < 86400)
+        snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)s % 3600 / 60);
+    else if (s < 1e9)
+        snprintf(buf, size, "%dd%02dh", (int)(s / 86400), (int)s % 86400 / 3600);
+    else
+        snprintf(buf, size, "?");
+}
+
+static void add_link_col(struct table *t, const char *name)
+{
+    for (int i = 0; i < t->n_links; i++)
+        if (strcmp(t->links[i], name) == 0)
+            return;
+    if (t->n_links < MAX_LINK_COLS)
+        t->links[t->n_links++] = name;
+    else
+        t->hidden_links++;
+}
+
+/* Link columns: the configured links first (status "links"), in their order,
+ * then any other link a node reports. */
+static void collect_links(struct table *t)
+{
+    const json_t *links = json_object_get(t->status, "links");
+    size_t i;
+
+    if (json_is_array(links)) {
+        for (i = 0; i < json_array_size(links); i++) {
+            const char *name = get_str(json_array_get(links, i), "name");
+
+            if (name)
+                add_link_col(t, name);
+        }
+    }
+    if (!t->nodes)
+        return;
+    for (i = 0; i < json_array_size(t->nodes); i++) {
+        json_t *nl = json_object_get(json_array_get(t->nodes, i), "links");
+
+        for (void *it = json_object_iter(nl); it; it = json_object_iter_next(nl, it))
+            add_link_col(t, json_object_iter_key(it));
+    }
+}
+
+static bool node_is_self(const struct table *t, const json_t *node)
+{
+    const json_t *self = json_object_get(node, "self");
+    const char *name;
+
+    if (json_is_boolean(self))
+        return json_is_true(self);
+    name = get_str(node, "name");
+    return name && t->self_name && strcmp(name, t->self_name) == 0;
+}
+
+/* One link cell of a node: "up 0.18ms" (smoothed rtt, else last rtt, else
+ * just "up"), "down", "-" for the node itself or a link it does not have, "?"
+ * for anything unreadable. */
+static void format_link(const struct table *t, const json_t *node, const char *link, char *buf,
+                        size_t size)
+{
+    const json_t *links = json_object_get(node, "links");
+    const json_t *v;
+    const char *state;
+    double rtt;
+
+    if (node_is_self(t, node)) {
+        cell_set(buf, size, "-");
+        return;
+    }
+    if (!json_is_object(links)) {
+        cell_set(buf, size, "?");
+        return;
+    }
+    v = json_object_get(links, link);
+    if (!v) {
+        cell_set(buf, size, "-");
+        return;
+    }
+    state = json_string_value(v);
+    if (!state) {
+        cell_set(buf, size, "?");
+        return;
+    }
+    if (strcmp(state, "up") == 0) {
+        const json_t *d = json_object_get(json_object_get(node, "link_detail"), link);
+        if ((get_num(d, "srtt_ms", &rtt) && rtt >= 0) || (get_num(d, "rtt_ms", &rtt) && rtt >= 0))
+            snprintf(buf, size, "up %.2fms", rtt);
+        else
+            cell_set(buf, size, "up");
+        return;
+    }
+    cell_set(buf, size, state);
+}
+
+/* The text of one cell; node NULL gives the header row. */
+static void format_cell(const struct table *t, const json_t *node, int col, char *buf, size_t size)
+{
+    static const char *const head[] = {"NODE", "ID", "STATE", "FOR"};
+    const json_t *v;
+    double since;
+
+    if (!node) {
+        cell_set(buf, size, col < COL_LINK0 ? head[col] : t->links[col - COL_LINK0]);
+        return;
+    }
+    switch (col) {
+    case COL_NODE:
+        str_or_unknown(buf, size, get_str(node, "name"));
+        break;
+    case COL_ID:
+        v = json_object_get(node, "id");
+        if (json_is_integer(v))
+            snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        else
+            cell_set(buf, size, "?");
+        break;
+    case COL_STATE:
+        str_or_unknown(buf, size, get_str(node, "state"));
+        break;
+    case COL_FOR:
+        if (get_num(node, "since_mono", &since) && since <= t->now)
+            format_age(buf, size, t->now - since);
+        else
+            cell_set(buf, size, "?");
+        break;
+    default:
+        format_link(t, node, t->links[col - COL_LINK0], buf, size);
+        break;
+    }
+}
+
+static bool col_shown(const struct table *t, int col)
+{
+    return col != COL_FOR || t->have_now;
+}
+
+/* Write one row, columns padded to t->width; no trailing blanks. */
+static void put_row(FILE *out, const struct table *t, const json_t *node)
+{
+    int n_cols = COL_LINK0 + t->n_links;
+    size_t pad = 0;
+    char cell[CELL_MAX];
+
+    for (int c = 0; c < n_cols; c++) {
+        if (!col_shown(t, c))
+            continue;
+        format_cell(t, node, c, cell, sizeof(cell));
+        fprintf(out, "%*s%s", (int)pad, "", cell);
+        pad = t->width[c] - text_width(cell) + 2;
+    }
+    fputc('\n', out);
+}
+
+/* The node x link table: a first pass sizes the columns, a second writes. */
+static void render_nodes(FILE *out, struct table *t)
+{
+    int n_cols = COL_LINK0 + t->n_links;
+    char cell[CELL_MAX];
+    size_t i;
+
+    if (!t->nodes) {
+        fprintf(out, "nodes: ?\n");
+        return;
+    }
+    for (int c = 0; c < n_cols; c++) {
+        format_cell(t, NULL, c, cell, sizeof(cell));
+        t->width[c] = text_width(cell);
+    }
+    for (i = 0; i < json_array_size(t->nodes); i++) {
+        const json_t *node = json_array_get(t->nodes, i);
+
+        for (int c = 0; c < n_cols; c++) {
+            size_t w;
+            format_cell(t, node, c, cell, sizeof(cell));
+            w = text_width(cell);
+            if (w > t->width[c])
+                t->width[c] = w;
+        }
+    }
+    put_row(out, t, NULL);
+    for (i = 0; i < json_array_size(t->nodes); i++)
+        put_row(out, t, json_array_get(t->nodes, i));
+    if (t->hidden_links > 0)
+        fprintf(out, "(%d more links not shown; see vigilctl status --json)\n", t->hidden_links);
+}
+
+/* "cluster web  node alpha (id 1)  incarnation 5f1c9e0a7b3d2e11  uptime 12s" */
+static void render_header(FILE *out, const struct table *t)
+{
+    const json_t *st = t->status;
+    const json_t *id = json_object_get(st, "id");
+    char a[CELL_MAX], b[CELL_MAX];
+    double up;
+
+    str_or_unknown(a, sizeof(a), get_str(st, "cluster"));
+    str_or_unknown(b, sizeof(b), get_str(st, "node"));
+    fprintf(out, "cluster %s  node %s", a, b);
+    if (json_is_integer(id))
+        fprintf(out, " (id %lld)", (long long)json_integer_value(id));
+    str_or_unknown(a, sizeof(a), get_str(st, "incarnation"));
+    fprintf(out, "  incarnation %s", a);
+    if (get_num(st, "uptime_s", &up) && up >= 0) {
+        format_age(a, sizeof(a), up);
+        fprintf(out, "  uptime %s", a);
+    }
+    fputc('\n', out);
+}
+
+/* "view epoch 7 (provisional)  members alpha, beta  quorate  coordinator alpha" */
+static void render_view(FILE *out, const struct table *t)
+{
+    const json_t *view = json_object_get(t->status, "view");
+    const json_t *epoch = json_object_get(view, "epoch");
+    const json_t *members = json_object_get(view, "members");
+    const json_t *quorate = json_object_get(view, "quorate");
+    char cell[CELL_MAX];
+    size_t i;
+
+    if (!json_is_object(view)) {
+        fprintf(out, "view ?\n");
+        return;
+    }
+    if (json_is_integer(epoch))
+        fprintf(out, "view epoch %lld", (long long)json_integer_value(epoch));
+    else
+        fprintf(out, "view epoch ?");
+    if (json_is_true(json_object_get(view, "provisional")))
+        fprintf(out, " (provisional)");
+
+    fprintf(out, "  members ");
+    if (!json_is_array(members))
+        fprintf(out, "?");
+    else if (json_array_size(members) == 0)
+        fprintf(out, "(none)");
+    for (i = 0; i < json_array_size(members); i++) {
+        const json_t *m = json_array_get(members, i);
+
+        str_or_unknown(cell, sizeof(cell), json_string_value(m));
+        fprintf(out, "%s%s", i ? ", " : "", cell);
+    }
+
+    if (json_is_boolean(quorate))
+        fprintf(out, "  %s", json_is_true(quorate) ? "quorate" : "NOT quorate");
+    else
+        fprintf(out, "  quorate ?");
+
+    str_or_unknown(cell, sizeof(cell), get_str(view, "coordinator"));
+    if (json_is_null(json_object_get(view, "coordinator")))
+        cell_set(cell, sizeof(cell), "(none)");
+    fprintf(out, "  coordinator %s\n", cell);
+}
+
+/* Only what needs attention: a link whose own socket is not up. */
+static void render_link_sockets(FILE *out, const struct table *t)
+{
+    const json_t *links = json_object_get(t->status, "links");
+    char name[CELL_MAX], state[CELL_MAX];
+    size_t i;
+
+    for (i = 0; i < json_array_size(links); i++) {
+        const json_t *l = json_array_get(links, i);
+        const char *sock = get_str(l, "socket");
+
+        if (!sock || strcmp(sock, "up") == 0)
+            continue;
+        str_or_unknown(name, sizeof(name), get_str(l, "name"));
+        cell_set(state, sizeof(state), sock);
+        fprintf(out, "link %s: this node's socket is %s\n", name, state);
+    }
+}
+
+/* "groups: web online on alpha, db offline"; nothing when the field is absent. */
+static void render_groups(FILE *out, const struct table *t)
+{
+    const json_t *groups = json_object_get(t->status, "groups");
+    char a[CELL_MAX];
+    size_t i;
+
+    if (!groups)
+        return;
+    fprintf(out, "groups: ");
+    if (!json_is_array(groups))
+        fprintf(out, "?");
+    else if (json_array_size(groups) == 0)
+        fprintf(out, "none");
+    for (i = 0; i < json_array_size(groups); i++) {
+        const json_t *g = json_array_get(groups, i);
+        const char *node = get_str(g, "node");
+
+        str_or_unknown(a, sizeof(a), get_str(g, "name"));
+        fprintf(out, "%s%s ", i ? ", " : "", a);
+        str_or_unknown(a, sizeof(a), get_str(g, "state"));
+        fputs(a, out);
+        if (node) {
+            cell_set(a, sizeof(a), node);
+            fprintf(out, " on %s", a);
+        }
+    }
+    fputc('\n', out);
+}
+
+/* "drops: bad_mac 3, replay 1": the non-zero counters only. */
+static void render_drops(FILE *out, const struct table *t)
+{
+    json_t *drops = json_object_get(t->status, "drops");
+    char name[CELL_MAX];
+    int shown = 0;
+
+    if (!drops)
+        return;
+    fprintf(out, "drops: ");
+    if (!json_is_object(drops)) {
+        fprintf(out, "?\n");
+        return;
+    }
+    for (void *it = json_object_iter(drops); it; it = json_object_iter_next(drops, it)) {
+        const char *key = json_object_iter_key(it);
+        const json_t *v = json_object_iter_value(it);
+
+        if (!json_is_number(v) || !(json_number_value(v) > 0))
+            continue;
+        cell_set(name, sizeof(name), key);
+        if (json_is_integer(v))
+            fprintf(out, "%s%s %lld", shown ? ", " : "", name, (long long)json_integer_value(v));
+        else
+            fprintf(out, "%s%s %.0f", shown ? ", " : "", name, json_real_value(v));
+        shown++;
+    }
+    fprintf(out, "%s\n", shown ? "" : "none");
+}
+
+int ctl_status_render(const json_t *status, FILE *out)
+{
+    struct table t = {.status = status};
+
+    if (!json_is_object(status)) {
+        fprintf(out, "(the status is not a JSON object)\n");
+        return ferror(out) ? -EIO : 0;
+    }
+    t.nodes =
+        json_is_array(json_object_get(status, "nodes")) ? json_object_get(status, "nodes") : NULL;
+    t.self_name = get_str(status, "node");
+    t.have_now = get_num(status, "now_mono", &t.now);
+    collect_links(&t);
+
+    render_header(out, &t);
+    render_view(out, &t);
+    fputc('\n', out);
+    render_nodes(out, &t);
+    render_link_sockets(out, &t);
+    fputc('\n', out);
+    render_groups(out, &t);
+    render_drops(out, &t);
+    return ferror(out) ? -EIO : 0;
+}
