@@ -15,7 +15,9 @@
 #include "../common/clock.h"
 #include "../common/limits.h"
 
-enum link_type { LINK_UDP };
+/* The kinds of heartbeat channel (DESIGN.md, "link"): udp carries cluster
+ * messages and liveness; disk and witness carry liveness only. */
+enum link_type { LINK_UDP, LINK_DISK, LINK_WITNESS };
 
 /* Defaults and bounds (docs/configuration.md lists them for users). */
 #define CONF_DEFAULT_KEY_FILE "/etc/vigil/authkey"
@@ -26,16 +28,35 @@ enum link_type { LINK_UDP };
 #define CONF_INTERVAL_MIN (10 * VG_USEC_PER_MSEC)
 #define CONF_INTERVAL_MAX (60 * VG_USEC_PER_SEC)
 #define CONF_TIMEOUT_MAX (3600 * VG_USEC_PER_SEC) /* timeout and initial-timeout */
+#define CONF_URL_MAX 1024                         /* witness url and proxy, with the NUL */
 #define CONF_LINE_MAX 4096                        /* characters per line, newline excluded */
 #define CONF_FILE_MAX (1024 * 1024)               /* conf_load() refuses larger files */
 
+/* One heartbeat channel. Fields that do not apply to a link's type are zero
+ * (priority, port, family on disk and witness links) or the empty string. */
 struct conf_link {
     char name[VIGIL_NAME_MAX];
     enum link_type type;
-    int priority; /* 1 = highest; unique among udp links */
-    uint16_t port;
-    int family; /* AF_INET or AF_INET6, from `family =` or the first node address */
-    int line;   /* line of the [link] header, for later messages */
+    int priority;  /* udp: 1 = highest, unique among udp links; others: 0 */
+    uint16_t port; /* udp; others: 0 */
+    int family;    /* udp: AF_INET or AF_INET6, from `family =` or the first node address;
+                    * others: AF_UNSPEC */
+    int line;      /* line of the [link] header, for later messages */
+
+    /* disk: the shared partition or file, an absolute path, the same on every node */
+    char device[VIGIL_PATH_MAX];
+    /* witness: http(s)://HOST[:PORT][/PATH], checked for shape only (never
+     * resolved); the file holding the cluster's token (absolute path); an
+     * optional http://HOST:PORT proxy; an optional CA bundle (https only) */
+    char url[CONF_URL_MAX];
+    char token_file[VIGIL_PATH_MAX];
+    char proxy[CONF_URL_MAX];     /* "": direct */
+    char ca_file[VIGIL_PATH_MAX]; /* "": the system's CAs */
+
+    /* Heartbeat interval and down-timeout on this link: the link's own
+     * `interval` / `timeout` keys (disk and witness links only), else the
+     * [cluster] values. Always filled; timeout > interval. */
+    vg_usec_t interval, timeout;
 };
 
 struct conf_node {
@@ -56,7 +77,10 @@ struct conf {
     vg_usec_t initial_timeout; /* unseen peer dead after this, default 10s; >= timeout */
     bool realtime;             /* lock memory and take SCHED_FIFO, default yes */
 
-    /* udp links, sorted by priority (links[0] carries cluster messages first) */
+    /* udp links sorted by priority (links[0] carries cluster messages first),
+     * then disk and witness links in file order. The index of a link here is
+     * its index on the wire (the links a peer is seen on), the same on every
+     * node that reads the same file. */
     struct conf_link links[VIGIL_MAX_LINKS];
     int n_links;
     /* nodes sorted by id */
@@ -98,10 +122,13 @@ const struct conf_node *conf_node_by_name(const struct conf *c, const char *name
 const struct conf_node *conf_node_by_id(const struct conf *c, int id);
 int conf_link_index(const struct conf *c, const char *name);
 
+/* "udp", "disk" or "witness", as written after `type =`. */
+const char *conf_link_type_name(enum link_type t);
+
 /* Describe what differs between two configurations other than timing
- * (interval, timeout, initial-timeout). Writes a human sentence into buf and
- * returns true when something else changed (the daemon refuses such a change
- * on SIGHUP for now). */
+ * (interval, timeout, initial-timeout, and each link's interval and timeout).
+ * Writes a human sentence into buf and returns true when something else
+ * changed (the daemon refuses such a change on SIGHUP for now). */
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
-/* conf_diff_beyond_timing(): what a reload would change besides the three
- * timing keys, which are the only ones the daemon can apply on the fly. */
+/* conf_diff_beyond_timing(): what a reload would change besides the timing
+ * keys (the three of [cluster], and each link's interval and timeout), which
+ * are the only ones the daemon can apply on the fly. */
 #include "conf.h"
 
 #include <arpa/inet.h>
@@ -75,6 +76,29 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
            memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
+/* The text settings of disk and witness links ("" when not set); true when
+ * one differs. */
+static bool diff_link_text(const struct conf_link *x, const struct conf_link *y, struct diff *d)
+{
+    const struct {
+        const char *key;
+        const char *a, *b;
+    } keys[] = {
+        {"device", x->device, y->device},
+        {"url", x->url, y->url},
+        {"token-file", x->token_file, y->token_file},
+        {"proxy", x->proxy, y->proxy},
+        {"ca-file", x->ca_file, y->ca_file},
+    };
+    int before = d->n;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].a, keys[i].b) != 0)
+            note(d, "link '%s' %s changed from %s to %s", x->name, keys[i].key,
+                 keys[i].a[0] ? keys[i].a : "none", keys[i].b[0] ? keys[i].b : "none");
+    return d->n > before;
+}
+
 static void diff_links(const struct conf *a, const struct conf *b, struct diff *d)
 {
     for (int i = 0; i < a->n_links; i++) {
@@ -85,13 +109,19 @@ static void diff_links(const struct conf *a, const struct conf *b, struct diff *
         if (!y)
             note(d, "link '%s' was removed", x->name);
         else if (x->type != y->type)
-            note(d, "link '%s' changed type", x->name);
+            note(d, "link '%s' changed type from %s to %s", x->name, conf_link_type_name(x->type),
+                 conf_link_type_name(y->type));
         else if (x->priority != y->priority)
             note(d, "link '%s' priority changed from %d to %d", x->name, x->priority, y->priority);
         else if (x->port != y->port)
             note(d, "link '%s' port changed from %u to %u", x->name, x->port, y->port);
         else if (x->family != y->family)
             note(d, "link '%s' changed address family", x->name);
+        else if (!diff_link_text(x, y, d) && j != i && a->n_links == b->n_links)
+            /* same links, new order: other wire indexes (links added or
+             * removed shift them too, and are noted as such) */
+            note(d, "link '%s' moved from position %d to %d in the link order", x->name, i + 1,
+                 j + 1);
     }
     for (int j = 0; j < b->n_links; j++)
         if (conf_link_index(a, b->links[j].name) < 0)

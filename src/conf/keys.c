@@ -17,7 +17,14 @@ struct key_def {
     const char *name;
     const char *expect; /* what a good value looks like */
     void (*set)(struct conf_parser *p, const char *key, const char *value);
+    unsigned types; /* link keys: the link types it applies to (T_UDP...); else 0 */
 };
+
+/* Link types as bits, for key_def.types. */
+#define T_UDP (1u << RLT_UDP)
+#define T_DISK (1u << RLT_DISK)
+#define T_WITNESS (1u << RLT_WITNESS)
+#define T_ALL (T_UDP | T_DISK | T_WITNESS)
 
 /* "FILE:LINE: [section] key: " and the message, at the current line. */
 __attribute__((format(printf, 3, 4))) static void key_err(struct conf_parser *p, const char *key,
@@ -32,14 +39,20 @@ __attribute__((format(printf, 3, 4))) static void key_err(struct conf_parser *p,
     conf_err(p, p->lineno, "%s %.64s: %s", conf_sec_label(p, label, sizeof(label)), key, msg);
 }
 
-/* "name, key-file, interval" from a table, for "unknown key" messages. */
-static const char *key_list(const struct key_def *defs, int n, char *buf, size_t len)
+/* "name, key-file, interval" from a table, for "unknown key" messages: the
+ * keys that apply to one of `types`, or every key when types is 0. */
+static const char *key_list(const struct key_def *defs, int n, unsigned types, char *buf,
+                            size_t len)
 {
     size_t off = 0;
 
     buf[0] = '\0';
     for (int i = 0; i < n && off < len; i++) {
-        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", defs[i].name);
+        int w;
+
+        if (types && !(defs[i].types & types))
+            continue;
+        w = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", defs[i].name);
         if (w < 0)
             break;
         off += (size_t)w;
@@ -93,20 +106,28 @@ static void set_name(struct conf_parser *p, const char *key, const char *value)
     snprintf(p->out->cluster_name, sizeof(p->out->cluster_name), "%s", value);
 }
 
-static void set_key_file(struct conf_parser *p, const char *key, const char *value)
+/* An absolute path of printable text into dst (size bytes); `example` shows
+ * a good one in the message. */
+static void set_path(struct conf_parser *p, const char *key, const char *value, char *dst,
+                     size_t size, const char *example)
 {
-    if (!value_fits(p, key, value, sizeof(p->out->key_file)))
+    if (!value_fits(p, key, value, size))
         return;
     if (value[0] != '/' || !conf_text_valid(value)) {
-        key_err(p, key, "'%.64s' is not an absolute path: expected e.g. %s", value,
-                CONF_DEFAULT_KEY_FILE);
+        key_err(p, key, "'%.64s' is not an absolute path: expected e.g. %s", value, example);
         return;
     }
-    snprintf(p->out->key_file, sizeof(p->out->key_file), "%s", value);
+    snprintf(dst, size, "%s", value);
 }
 
-static void set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
-                         vg_usec_t min, vg_usec_t max)
+static void set_key_file(struct conf_parser *p, const char *key, const char *value)
+{
+    set_path(p, key, value, p->out->key_file, sizeof(p->out->key_file), CONF_DEFAULT_KEY_FILE);
+}
+
+/* A duration in [min, max] into *dst; -EINVAL after reporting a bad one. */
+static int set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
+                        vg_usec_t min, vg_usec_t max)
 {
     char b1[32], b2[32];
     vg_usec_t v;
@@ -124,24 +145,28 @@ static void set_duration(struct conf_parser *p, const char *key, const char *val
                 conf_format_duration(v, b1, sizeof(b1)), conf_format_duration(max, b2, sizeof(b2)));
     else {
         *dst = v;
-        return;
+        return 0;
     }
-    p->timing_bad = true;
+    return -EINVAL;
 }
 
 static void set_interval(struct conf_parser *p, const char *key, const char *value)
 {
-    set_duration(p, key, value, &p->out->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX);
+    if (set_duration(p, key, value, &p->out->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) < 0)
+        p->timing_bad = true;
 }
 
 static void set_timeout(struct conf_parser *p, const char *key, const char *value)
 {
-    set_duration(p, key, value, &p->out->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX);
+    if (set_duration(p, key, value, &p->out->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
+        p->timing_bad = true;
 }
 
 static void set_initial_timeout(struct conf_parser *p, const char *key, const char *value)
 {
-    set_duration(p, key, value, &p->out->initial_timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX);
+    if (set_duration(p, key, value, &p->out->initial_timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) <
+        0)
+        p->timing_bad = true;
 }
 
 static void set_realtime(struct conf_parser *p, const char *key, const char *value)
@@ -151,26 +176,28 @@ static void set_realtime(struct conf_parser *p, const char *key, const char *val
                 value);
 }
 
+#define DURATION_EXAMPLE "a duration with a unit, e.g. 200ms or 1s"
+
+/* types 0: any [cluster] */
 static const struct key_def cluster_keys[CK_COUNT] = {
-    [CK_NAME] = {"name", "the cluster name (any text)", set_name},
-    [CK_KEY_FILE] = {"key-file", "an absolute path, e.g. " CONF_DEFAULT_KEY_FILE, set_key_file},
-    [CK_INTERVAL] = {"interval", "a duration with a unit, e.g. 200ms or 1s", set_interval},
-    [CK_TIMEOUT] = {"timeout", "a duration with a unit, e.g. 200ms or 1s", set_timeout},
-    [CK_INITIAL_TIMEOUT] = {"initial-timeout", "a duration with a unit, e.g. 200ms or 1s",
-                            set_initial_timeout},
-    [CK_REALTIME] = {"realtime", "yes or no", set_realtime},
+    [CK_NAME] = {"name", "the cluster name (any text)", set_name, 0},
+    [CK_KEY_FILE] = {"key-file", "an absolute path, e.g. " CONF_DEFAULT_KEY_FILE, set_key_file, 0},
+    [CK_INTERVAL] = {"interval", DURATION_EXAMPLE, set_interval, 0},
+    [CK_TIMEOUT] = {"timeout", DURATION_EXAMPLE, set_timeout, 0},
+    [CK_INITIAL_TIMEOUT] = {"initial-timeout", DURATION_EXAMPLE, set_initial_timeout, 0},
+    [CK_REALTIME] = {"realtime", "yes or no", set_realtime, 0},
 };
 
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)
 {
-    char list[128];
+    char list[160];
     int i = find_key(p, cluster_keys, CK_COUNT, p->cluster_key_line, key, value);
 
     if (i >= 0) {
         cluster_keys[i].set(p, key, value);
     } else if (i == -ENOENT) {
         conf_err(p, p->lineno, "unknown key '%.64s' in [cluster]: expected one of %s", key,
-                 key_list(cluster_keys, CK_COUNT, list, sizeof(list)));
+                 key_list(cluster_keys, CK_COUNT, 0, list, sizeof(list)));
     } else if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0 ||
                strcmp(key, "initial-timeout") == 0) {
         p->timing_bad = true;
@@ -243,6 +270,28 @@ static struct raw_link *cur_link(struct conf_parser *p)
     return &p->links[p->sec_index];
 }
 
+#define DEVICE_EXAMPLE "/dev/disk/by-partlabel/vigil-hb"
+#define URL_EXPECT "http://HOST[:PORT][/PATH] or https://..., e.g. https://witness.example:8443"
+#define PROXY_EXPECT "http://HOST:PORT, e.g. http://proxy.example:3128"
+#define TOKEN_FILE_EXAMPLE "/etc/vigil/witness.token"
+#define CA_FILE_EXAMPLE "/etc/vigil/witness-ca.pem"
+
+const char *conf_raw_link_type_name(enum raw_link_type t)
+{
+    switch (t) {
+    case RLT_UDP:
+        return "udp";
+    case RLT_DISK:
+        return "disk";
+    case RLT_WITNESS:
+        return "witness";
+    case RLT_UNSET:
+    case RLT_BAD:
+        break;
+    }
+    return "unknown";
+}
+
 static void set_type(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
@@ -250,18 +299,12 @@ static void set_type(struct conf_parser *p, const char *key, const char *value)
     if (strcmp(value, "udp") == 0) {
         l->type = RLT_UDP;
     } else if (strcmp(value, "disk") == 0) {
-        l->type = RLT_UNSUPPORTED;
-        key_err(p, key,
-                "link type 'disk' is not supported yet (it comes with the disk heartbeat); "
-                "supported: udp");
+        l->type = RLT_DISK;
     } else if (strcmp(value, "witness") == 0) {
-        l->type = RLT_UNSUPPORTED;
-        key_err(p, key,
-                "link type 'witness' is not supported yet (it comes with the witness server); "
-                "supported: udp");
+        l->type = RLT_WITNESS;
     } else {
         l->type = RLT_BAD;
-        key_err(p, key, "unknown link type '%.64s': expected udp", value);
+        key_err(p, key, "unknown link type '%.64s': expected udp, disk or witness", value);
     }
 }
 
@@ -302,24 +345,111 @@ static void set_family(struct conf_parser *p, const char *key, const char *value
     l->family_node = -1;
 }
 
+static void set_device(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    set_path(p, key, value, l->device, sizeof(l->device), DEVICE_EXAMPLE);
+}
+
+static void set_token_file(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    set_path(p, key, value, l->token_file, sizeof(l->token_file), TOKEN_FILE_EXAMPLE);
+}
+
+static void set_ca_file(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    set_path(p, key, value, l->ca_file, sizeof(l->ca_file), CA_FILE_EXAMPLE);
+}
+
+/* A url or proxy value: its shape checked by conf_parse_url(), then kept in dst. */
+static bool set_url_value(struct conf_parser *p, const char *key, const char *value, bool proxy,
+                          char *dst, size_t size, bool *https)
+{
+    const char *why;
+
+    if (!value_fits(p, key, value, size))
+        return false;
+    if (conf_parse_url(value, proxy, https, &why) < 0) {
+        key_err(p, key, "bad %s '%.80s%s': %s", proxy ? "proxy" : "url", value,
+                strlen(value) > 80 ? "..." : "", why);
+        return false;
+    }
+    snprintf(dst, size, "%s", value);
+    return true;
+}
+
+static void set_url(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    l->url_ok = set_url_value(p, key, value, false, l->url, sizeof(l->url), &l->url_https);
+}
+
+static void set_proxy(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+    bool https;
+
+    set_url_value(p, key, value, true, l->proxy, sizeof(l->proxy), &https);
+}
+
+static void set_link_interval(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    if (set_duration(p, key, value, &l->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) < 0)
+        l->timing_bad = true;
+}
+
+static void set_link_timeout(struct conf_parser *p, const char *key, const char *value)
+{
+    struct raw_link *l = cur_link(p);
+
+    if (set_duration(p, key, value, &l->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
+        l->timing_bad = true;
+}
+
+/* Every key of every link type: which types take it is checked once the
+ * whole section has been read, since `type` may come last. */
 static const struct key_def link_keys[LK_COUNT] = {
-    [LK_TYPE] = {"type", "udp", set_type},
-    [LK_PRIORITY] = {"priority", "a number from 1 to " STR(VIGIL_MAX_LINKS), set_priority},
-    [LK_PORT] = {"port", "a number from 1 to 65535", set_port},
-    [LK_FAMILY] = {"family", "ipv4 or ipv6", set_family},
+    [LK_TYPE] = {"type", "udp, disk or witness", set_type, T_ALL},
+    [LK_PRIORITY] = {"priority", "a number from 1 to " STR(VIGIL_MAX_LINKS), set_priority, T_UDP},
+    [LK_PORT] = {"port", "a number from 1 to 65535", set_port, T_UDP},
+    [LK_FAMILY] = {"family", "ipv4 or ipv6", set_family, T_UDP},
+    [LK_DEVICE] = {"device", "an absolute path, e.g. " DEVICE_EXAMPLE, set_device, T_DISK},
+    [LK_URL] = {"url", URL_EXPECT, set_url, T_WITNESS},
+    [LK_TOKEN_FILE] = {"token-file", "an absolute path, e.g. " TOKEN_FILE_EXAMPLE, set_token_file,
+                       T_WITNESS},
+    [LK_PROXY] = {"proxy", PROXY_EXPECT, set_proxy, T_WITNESS},
+    [LK_CA_FILE] = {"ca-file", "an absolute path, e.g. " CA_FILE_EXAMPLE, set_ca_file, T_WITNESS},
+    [LK_INTERVAL] = {"interval", DURATION_EXAMPLE, set_link_interval, T_DISK | T_WITNESS},
+    [LK_TIMEOUT] = {"timeout", DURATION_EXAMPLE, set_link_timeout, T_DISK | T_WITNESS},
 };
+
+/* The keys a link of this type takes; all of them while the type is unknown. */
+static unsigned link_types(const struct raw_link *l)
+{
+    return l->type == RLT_UDP || l->type == RLT_DISK || l->type == RLT_WITNESS ? 1u << l->type
+                                                                               : T_ALL;
+}
 
 static void report_link_unknown(struct conf_parser *p, const struct raw_link *l,
                                 const struct raw_key *k)
 {
-    char list[128];
+    char list[160];
 
     conf_err(p, k->line, "unknown key '%s%s' in [link \"%s\"]: expected one of %s", k->key,
-             k->key_long ? "..." : "", l->name, key_list(link_keys, LK_COUNT, list, sizeof(list)));
+             k->key_long ? "..." : "", l->name,
+             key_list(link_keys, LK_COUNT, link_types(l), list, sizeof(list)));
 }
 
-/* Unknown keys wait for the end: a disk or witness link has keys of its own,
- * and its one message is that the type is not supported yet. */
+/* Unknown keys wait for the end: which keys a link takes depends on its
+ * type, which may come last in the section. */
 void conf_key_link(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
@@ -330,8 +460,11 @@ void conf_key_link(struct conf_parser *p, const char *key, const char *value)
         link_keys[i].set(p, key, value);
         return;
     }
-    if (i != -ENOENT)
+    if (i != -ENOENT) {
+        if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0)
+            l->timing_bad = true;
         return;
+    }
     if (l->n_unknown >= CONF_LINK_UNKNOWN_MAX) {
         struct raw_key now = {.line = p->lineno, .key_long = strlen(key) >= sizeof(now.key)};
 
@@ -345,8 +478,56 @@ void conf_key_link(struct conf_parser *p, const char *key, const char *value)
     snprintf(k->key, sizeof(k->key), "%s", key);
 }
 
-void conf_link_report_unknown(struct conf_parser *p, const struct raw_link *l)
+/* "udp", "disk" or "disk and witness": the link types in a mask. */
+static const char *types_text(unsigned types, char *buf, size_t len)
 {
+    static const enum raw_link_type all[] = {RLT_UDP, RLT_DISK, RLT_WITNESS};
+    int n = 0, left = 0;
+    size_t off = 0;
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        left += (types >> all[i]) & 1;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && off < len; i++) {
+        int w;
+
+        if (!((types >> all[i]) & 1))
+            continue;
+        n++;
+        w = snprintf(buf + off, len - off, "%s%s",
+                     n == 1      ? ""
+                     : n == left ? " and "
+                                 : ", ",
+                     conf_raw_link_type_name(all[i]));
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    return buf;
+}
+
+void conf_link_check_keys(struct conf_parser *p, const struct raw_link *l)
+{
+    char label[CONF_LABEL_MAX], types[32];
+
     for (int i = 0; i < l->n_unknown; i++)
         report_link_unknown(p, l, &l->unknown[i]);
+    if (l->type != RLT_UDP && l->type != RLT_DISK && l->type != RLT_WITNESS)
+        return;
+    conf_link_label(l, label, sizeof(label));
+    for (int i = 0; i < LK_COUNT; i++) {
+        const struct key_def *d = &link_keys[i];
+        int line = l->key_line[i];
+
+        /* a bad value has had its message; one per line is enough */
+        if (!line || (d->types & link_types(l)) || conf_line_has_error(p, line))
+            continue;
+        conf_err(p, line,
+                 "%s %s: %s applies to %s links only ('%s' is a %s link): remove this line%s",
+                 label, d->name, d->name, types_text(d->types, types, sizeof(types)), l->name,
+                 conf_raw_link_type_name(l->type),
+                 l->type == RLT_UDP && (i == LK_INTERVAL || i == LK_TIMEOUT)
+                     ? " (udp links use the [cluster] timing)"
+                     : "");
+    }
 }

@@ -33,3 +33,16 @@ int conf_link_index(const struct conf *c, const char *name)
             return i;
     return -1;
 }
+
+const char *conf_link_type_name(enum link_type t)
+{
+    switch (t) {
+    case LINK_UDP:
+        return "udp";
+    case LINK_DISK:
+        return "disk";
+    case LINK_WITNESS:
+        return "witness";
+    }
+    return "unknown";
+}

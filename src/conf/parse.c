@@ -360,7 +360,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
     return 1;
 }
 
-static bool diag_has_line(const struct conf_parser *p, int line)
+bool conf_line_has_error(const struct conf_parser *p, int line)
 {
     for (int i = 0; i < p->diag.n; i++)
         if (p->diag_line[i] == line)
@@ -467,7 +467,7 @@ int conf_parse_text(const char *text, size_t len, const char *path, struct conf 
 
     r = run_inih(p);
     check_syntax(p);
-    if (r > 0 && !diag_has_line(p, r))
+    if (r > 0 && !conf_line_has_error(p, r))
         conf_err(p, r, "syntax error");
     else if (r < 0)
         conf_err(p, 1, "the INI parser failed (%d)", r);

@@ -1,7 +1,7 @@
 /* Internal to src/conf: the state of one conf_parse_text() call, shared by
  * parse.c (lines and section headers), keys.c (key = value pairs),
- * validate.c (checks that need the whole file) and value.c/address.c (value
- * syntax). Nothing outside src/conf includes this. */
+ * validate.c (checks that need the whole file) and value.c/address.c/url.c
+ * (value syntax). Nothing outside src/conf includes this. */
 #ifndef VIGIL_CONF_PARSE_H
 #define VIGIL_CONF_PARSE_H
 
@@ -37,10 +37,23 @@ enum cluster_key {
     CK_COUNT
 };
 
-enum link_key { LK_TYPE, LK_PRIORITY, LK_PORT, LK_FAMILY, LK_COUNT };
+enum link_key {
+    LK_TYPE,
+    LK_PRIORITY,
+    LK_PORT,
+    LK_FAMILY,
+    LK_DEVICE,
+    LK_URL,
+    LK_TOKEN_FILE,
+    LK_PROXY,
+    LK_CA_FILE,
+    LK_INTERVAL,
+    LK_TIMEOUT,
+    LK_COUNT
+};
 
-/* What `type =` said: nothing yet, udp, a kind that is not built yet, or junk. */
-enum raw_link_type { RLT_UNSET, RLT_UDP, RLT_UNSUPPORTED, RLT_BAD };
+/* What `type =` said: nothing yet, one of the kinds, or junk. */
+enum raw_link_type { RLT_UNSET, RLT_UDP, RLT_DISK, RLT_WITNESS, RLT_BAD };
 
 /* A key remembered with its line, for checks that must wait for the end. */
 struct raw_key {
@@ -61,6 +74,15 @@ struct raw_link {
     int family;      /* AF_UNSPEC until `family =` or the first address */
     int family_line; /* the line that decided the family */
     int family_node; /* node whose address decided it; -1: the `family` key */
+    char device[VIGIL_PATH_MAX];
+    char url[CONF_URL_MAX];
+    bool url_ok;    /* url was set and is well formed */
+    bool url_https; /* and starts with https:// */
+    char token_file[VIGIL_PATH_MAX];
+    char proxy[CONF_URL_MAX];
+    char ca_file[VIGIL_PATH_MAX];
+    vg_usec_t interval, timeout; /* valid when their key_line is set and !timing_bad */
+    bool timing_bad;             /* an interval or timeout key did not parse */
     struct raw_key unknown[CONF_LINK_UNKNOWN_MAX];
     int n_unknown;
 };
@@ -111,6 +133,8 @@ struct conf_parser {
 /* Record one error: "PATH:LINE: " then the formatted text. */
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Whether an error was recorded for this line (among the first CONF_DIAG_MAX). */
+bool conf_line_has_error(const struct conf_parser *p, int line);
 
 /* "[cluster]", "[node \"alpha\"]", "[link \"lan1\"]" for the current section. */
 const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len);
@@ -121,8 +145,11 @@ const char *conf_link_label(const struct raw_link *l, char *buf, size_t len);
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value);
 void conf_key_node(struct conf_parser *p, const char *key, const char *value);
 void conf_key_link(struct conf_parser *p, const char *key, const char *value);
-/* Reports the unknown keys kept for a link whose type turned out supported. */
-void conf_link_report_unknown(struct conf_parser *p, const struct raw_link *l);
+/* Once the link's type is known: its unknown keys, and the keys it has that
+ * belong to another type of link. */
+void conf_link_check_keys(struct conf_parser *p, const struct raw_link *l);
+/* "disk" for RLT_DISK, and so on; "unknown" for RLT_UNSET and RLT_BAD. */
+const char *conf_raw_link_type_name(enum raw_link_type t);
 
 /* validate.c: checks that need the whole file, then the result in p->out. */
 void conf_validate(struct conf_parser *p);
@@ -138,5 +165,11 @@ bool conf_text_valid(const char *s);
 int conf_parse_address(const char *s, struct sockaddr_storage *ss, socklen_t *len,
                        const char **why);
 const char *conf_family_name(int family);
+
+/* url.c: the shape of a witness URL, http(s)://HOST[:PORT][/PATH], or with
+ * `proxy` of a proxy URL, http://HOST:PORT. HOST is a DNS name, an IPv4
+ * literal or a bracketed IPv6 literal; nothing is resolved. 0 with *https
+ * set, or -EINVAL with *why saying what is wrong. */
+int conf_parse_url(const char *s, bool proxy, bool *https, const char **why);
 
 #endif

@@ -1,8 +1,8 @@
 /* Checks that need the whole file, once every section has been read: required
  * keys, unique ids and priorities, timing relations, and the node addresses,
  * whose keys name links that may be defined below the node. Then, when
- * nothing is wrong, the result in p->out: udp links by priority, nodes by id,
- * addresses with their link's port. */
+ * nothing is wrong, the result in p->out: udp links by priority then the
+ * other links in file order, nodes by id, addresses with their link's port. */
 #include "parse.h"
 
 #include <netinet/in.h>
@@ -55,45 +55,139 @@ static void check_cluster(struct conf_parser *p)
     check_timing(p);
 }
 
+/* A udp link's priority: required, and unique among udp links. */
+static void check_udp_link(struct conf_parser *p, int i, const char *label)
+{
+    const struct raw_link *l = &p->links[i];
+    char other[CONF_LABEL_MAX];
+
+    if (!l->key_line[LK_PRIORITY]) {
+        conf_err(p, l->line,
+                 "%s: missing required key 'priority': expected a number from 1 to %d, "
+                 "unique among udp links (1 carries cluster messages first)",
+                 label, VIGIL_MAX_LINKS);
+        return;
+    }
+    if (!l->priority)
+        return;
+    for (int j = 0; j < i; j++) {
+        const struct raw_link *o = &p->links[j];
+
+        if (o->type == RLT_UDP && o->priority == l->priority) {
+            conf_err(p, l->key_line[LK_PRIORITY],
+                     "%s priority: priority %d is already used by %s (line %d): each udp "
+                     "link needs its own priority",
+                     label, l->priority, conf_link_label(o, other, sizeof(other)),
+                     o->key_line[LK_PRIORITY]);
+            return;
+        }
+    }
+}
+
+static void check_disk_link(struct conf_parser *p, const struct raw_link *l, const char *label)
+{
+    if (!l->key_line[LK_DEVICE])
+        conf_err(p, l->line,
+                 "%s: missing required key 'device': expected the absolute path of the shared "
+                 "partition or file, the same on every node, e.g. /dev/disk/by-partlabel/vigil-hb",
+                 label);
+}
+
+static void check_witness_link(struct conf_parser *p, const struct raw_link *l, const char *label)
+{
+    const int *line = l->key_line;
+
+    if (!line[LK_URL])
+        conf_err(p, l->line,
+                 "%s: missing required key 'url': expected the witness server's URL, e.g. "
+                 "'url = https://witness.example:8443'",
+                 label);
+    if (!line[LK_TOKEN_FILE])
+        conf_err(p, l->line,
+                 "%s: missing required key 'token-file': expected the absolute path of the file "
+                 "that holds the cluster's witness token, e.g. /etc/vigil/witness.token",
+                 label);
+    if (line[LK_CA_FILE] && l->url_ok && !l->url_https && !conf_line_has_error(p, line[LK_CA_FILE]))
+        conf_err(p, line[LK_CA_FILE],
+                 "%s ca-file: a CA file is only used with an https url, and the url (line %d) is "
+                 "http: remove this line or use https://",
+                 label, line[LK_URL]);
+}
+
+/* The interval and timeout of a disk or witness link, each its own key or
+ * else the [cluster] value: the timeout must be the larger. */
+static void check_link_timing(struct conf_parser *p, const struct raw_link *l, const char *label)
+{
+    const int *line = l->key_line;
+    const struct conf *c = p->out;
+    vg_usec_t interval, timeout;
+    char a[32], b[32];
+
+    if (!line[LK_INTERVAL] && !line[LK_TIMEOUT])
+        return; /* both from [cluster], checked there */
+    if (l->timing_bad || ((!line[LK_INTERVAL] || !line[LK_TIMEOUT]) && p->timing_bad))
+        return;
+    interval = line[LK_INTERVAL] ? l->interval : c->interval;
+    timeout = line[LK_TIMEOUT] ? l->timeout : c->timeout;
+    if (timeout > interval)
+        return;
+    conf_format_duration(timeout, a, sizeof(a));
+    conf_format_duration(interval, b, sizeof(b));
+    if (line[LK_TIMEOUT])
+        conf_err(p, line[LK_TIMEOUT], "%s timeout: %s must be larger than interval (%s%s)", label,
+                 a, b, line[LK_INTERVAL] ? "" : ", from [cluster]");
+    else
+        conf_err(p, line[LK_INTERVAL],
+                 "%s interval: %s must be smaller than timeout (%s, from [cluster]): set this "
+                 "link's timeout too",
+                 label, b, a);
+}
+
 static void check_links(struct conf_parser *p)
 {
-    char label[CONF_LABEL_MAX], other[CONF_LABEL_MAX];
+    char label[CONF_LABEL_MAX];
+    bool udp = false, unknown = false;
 
     for (int i = 0; i < p->n_links; i++) {
         struct raw_link *l = &p->links[i];
 
         conf_link_label(l, label, sizeof(label));
-        if (l->type == RLT_UNSUPPORTED)
-            continue;
-        conf_link_report_unknown(p, l);
-        if (l->type == RLT_UNSET && !l->key_line[LK_TYPE])
-            conf_err(p, l->line, "%s: missing required key 'type': expected 'type = udp'", label);
-        if (!l->key_line[LK_PRIORITY]) {
-            conf_err(p, l->line,
-                     "%s: missing required key 'priority': expected a number from 1 to %d, "
-                     "unique among udp links (1 carries cluster messages first)",
-                     label, VIGIL_MAX_LINKS);
-            continue;
-        }
-        if (l->type != RLT_UDP || !l->priority)
-            continue;
-        for (int j = 0; j < i; j++) {
-            const struct raw_link *o = &p->links[j];
-
-            if (o->type == RLT_UDP && o->priority == l->priority) {
-                conf_err(p, l->key_line[LK_PRIORITY],
-                         "%s priority: priority %d is already used by %s (line %d): each udp "
-                         "link needs its own priority",
-                         label, l->priority, conf_link_label(o, other, sizeof(other)),
-                         o->key_line[LK_PRIORITY]);
-                break;
-            }
+        conf_link_check_keys(p, l);
+        switch (l->type) {
+        case RLT_UNSET:
+            if (!l->key_line[LK_TYPE])
+                conf_err(p, l->line,
+                         "%s: missing required key 'type': expected 'type = udp', 'type = disk' "
+                         "or 'type = witness'",
+                         label);
+            unknown = true;
+            break;
+        case RLT_BAD:
+            unknown = true;
+            break;
+        case RLT_UDP:
+            check_udp_link(p, i, label);
+            udp = true;
+            break;
+        case RLT_DISK:
+            check_disk_link(p, l, label);
+            check_link_timing(p, l, label);
+            break;
+        case RLT_WITNESS:
+            check_witness_link(p, l, label);
+            check_link_timing(p, l, label);
+            break;
         }
     }
     if (p->n_links == 0 && p->cluster_line)
         conf_err(p, p->cluster_line,
                  "no [link] section: a cluster needs at least one udp link, e.g. "
                  "[link \"lan1\"] with 'type = udp' and 'priority = 1'");
+    else if (p->n_links > 0 && !udp && !unknown)
+        conf_err(p, p->cluster_line ? p->cluster_line : 1,
+                 "no udp link: disk and witness links only tell whether a node is alive; "
+                 "cluster messages need at least one [link] with 'type = udp' and "
+                 "'priority = 1'");
 }
 
 static void check_nodes(struct conf_parser *p)
@@ -232,8 +326,8 @@ static void resolve_address(struct conf_parser *p, int ni, int li, const struct 
     n->addr_len[li] = len;
 }
 
-/* Every key of a node section but `id` must name a link; an unsupported or
- * broken link has been reported already, so its addresses are not checked. */
+/* Every key of a node section but `id` must name a udp link; a link of
+ * unknown type has been reported already, so its addresses are not checked. */
 static void resolve_addresses(struct conf_parser *p)
 {
     char label[CONF_LABEL_MAX], links[VIGIL_MAX_LINKS * (VIGIL_NAME_MAX + 2) + 16];
@@ -256,6 +350,12 @@ static void resolve_addresses(struct conf_parser *p)
             n->addr_line[li] = k->line;
             if (p->links[li].type == RLT_UDP)
                 resolve_address(p, ni, li, k);
+            else if (p->links[li].type == RLT_DISK || p->links[li].type == RLT_WITNESS)
+                conf_err(p, k->line,
+                         "%s %s: '%s' is a %s link; nodes have no address on it (remove this "
+                         "line)",
+                         conf_node_label(n, label, sizeof(label)), k->key, k->key,
+                         conf_raw_link_type_name(p->links[li].type));
         }
     }
 }
@@ -301,23 +401,52 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
         ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
-/* Fills p->out from a file with no errors (the cluster keys are there already). */
-static void build(struct conf_parser *p)
+/* One link of a file with no errors; timing not set on the link comes
+ * from [cluster]. */
+static void build_link(const struct conf *c, const struct raw_link *l, struct conf_link *cl)
 {
-    struct conf *c = p->out;
-
-    for (int li = 0; li < p->n_links; li++) {
-        const struct raw_link *l = &p->links[li];
-        struct conf_link *cl = &c->links[c->n_links++];
-
-        snprintf(cl->name, sizeof(cl->name), "%s", l->name);
+    snprintf(cl->name, sizeof(cl->name), "%s", l->name);
+    cl->line = l->line;
+    cl->interval = l->key_line[LK_INTERVAL] ? l->interval : c->interval;
+    cl->timeout = l->key_line[LK_TIMEOUT] ? l->timeout : c->timeout;
+    switch (l->type) {
+    case RLT_UDP:
         cl->type = LINK_UDP;
         cl->priority = l->priority;
         cl->port = l->port;
         cl->family = l->family;
-        cl->line = l->line;
+        break;
+    case RLT_DISK:
+        cl->type = LINK_DISK;
+        snprintf(cl->device, sizeof(cl->device), "%s", l->device);
+        break;
+    case RLT_WITNESS:
+        cl->type = LINK_WITNESS;
+        snprintf(cl->url, sizeof(cl->url), "%s", l->url);
+        snprintf(cl->token_file, sizeof(cl->token_file), "%s", l->token_file);
+        snprintf(cl->proxy, sizeof(cl->proxy), "%s", l->proxy);
+        snprintf(cl->ca_file, sizeof(cl->ca_file), "%s", l->ca_file);
+        break;
+    case RLT_UNSET:
+    case RLT_BAD:
+        break; /* reported: build() is not called */
     }
+}
+
+/* Fills p->out from a file with no errors (the cluster keys are there
+ * already). Link order is the wire order: udp links by priority (unique, so
+ * the sort is deterministic), then the other links in file order. */
+static void build(struct conf_parser *p)
+{
+    struct conf *c = p->out;
+
+    for (int li = 0; li < p->n_links; li++)
+        if (p->links[li].type == RLT_UDP)
+            build_link(c, &p->links[li], &c->links[c->n_links++]);
     qsort(c->links, (size_t)c->n_links, sizeof(c->links[0]), by_priority);
+    for (int li = 0; li < p->n_links; li++)
+        if (p->links[li].type != RLT_UDP)
+            build_link(c, &p->links[li], &c->links[c->n_links++]);
 
     for (int ni = 0; ni < p->n_nodes; ni++) {
         const struct raw_node *n = &p->nodes[ni];
@@ -329,6 +458,8 @@ static void build(struct conf_parser *p)
         for (int j = 0; j < c->n_links; j++) {
             int li = find_link(p, c->links[j].name);
 
+            if (c->links[j].type != LINK_UDP)
+                continue; /* no address: addr_len stays 0 */
             cn->addr[j] = n->addr[li];
             cn->addr_len[j] = n->addr_len[li];
             set_port(&cn->addr[j], c->links[j].port);

@@ -1,6 +1,6 @@
-/* Unit tests of src/conf: valid files (with every default), one table of bad
- * files each checked for its line and words, durations, conf_load() and
- * conf_diff_beyond_timing(). */
+/* Unit tests of src/conf: valid files (with every default), disk and witness
+ * links, one table of bad files each checked for its line and words,
+ * durations, URLs, conf_load() and conf_diff_beyond_timing(). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +21,8 @@
 
 #define PATH "test.conf"
 
-/* DESIGN.md's example, without the sections this version does not support. */
+/* DESIGN.md's example, its udp links only (test_disk_and_witness adds the
+ * others), without the sections this version does not support. */
 static const char design_example[] =
     "[cluster]\n"
     "name = web\n"
@@ -58,6 +59,13 @@ static const char design_example[] =
 #define NA "[node \"alpha\"]\nid = 1\nlan1 = 192.0.2.1\n"
 #define NB "[node \"beta\"]\nid = 2\nlan1 = 192.0.2.2\n"
 #define BASE C L1 NA NB
+/* A good disk link and a good witness link: 3 and 4 lines. */
+#define DISK "[link \"shared\"]\ntype = disk\ndevice = /dev/sdb1\n"
+#define WIT                                                                                        \
+    "[link \"arbiter\"]\ntype = witness\nurl = https://witness.example:8443\n"                     \
+    "token-file = /etc/vigil/witness.token\n"
+/* A witness link up to its url, which is on line 15 after BASE. */
+#define WURL "[link \"arbiter\"]\ntype = witness\ntoken-file = /etc/vigil/w.token\nurl = "
 
 static struct conf cf;
 static struct conf_diag dg;
@@ -232,6 +240,190 @@ static void test_order_and_ipv6(void **state)
     assert_int_equal(conf_link_index(&cf, "back"), 1);
 }
 
+/* Disk and witness links: their keys, zeros for the udp-only fields, no
+ * node addresses on them, and the wire order (udp links by priority, then
+ * the others in file order), whatever the order in the file. */
+static const char disk_witness_example[] =
+    "[cluster]\n"
+    "name = web\n"
+    "interval = 100ms\n"
+    "timeout = 2s\n"
+    "[link \"shared\"]\n"
+    "type = disk\n"
+    "device = /dev/disk/by-partlabel/vigil-hb   # same path on every node\n"
+    "interval = 1s\n"
+    "timeout = 10s\n"
+    "[link \"lan2\"]\n"
+    "type = udp\n"
+    "priority = 2\n"
+    "[link \"arbiter\"]\n"
+    "url = https://[2001:db8::7]:8443/vigil\n"
+    "token-file = /etc/vigil/witness.token\n"
+    "proxy = http://proxy.example:3128\n"
+    "ca-file = /etc/vigil/witness-ca.pem\n"
+    "timeout = 5s\n"
+    "type = witness                             # the type may come last\n"
+    "[link \"lan1\"]\n"
+    "type = udp\n"
+    "priority = 1\n"
+    "[link \"backup\"]\n"
+    "type = witness\n"
+    "url = http://192.0.2.50\n"
+    "token-file = /etc/vigil/backup.token\n"
+    "[node \"alpha\"]\n"
+    "id = 1\n"
+    "lan1 = 192.0.2.1\n"
+    "lan2 = 198.51.100.1\n"
+    "[node \"beta\"]\n"
+    "id = 2\n"
+    "lan1 = 192.0.2.2\n"
+    "lan2 = 198.51.100.2\n";
+
+/* DESIGN.md's disk and witness links, verbatim. */
+#define DESIGN_DISK_WITNESS                                                                        \
+    "\n"                                                                                           \
+    "[link \"shared\"]\n"                                                                          \
+    "type = disk\n"                                                                                \
+    "device = /dev/disk/by-partlabel/vigil-hb   # same path on every node; vigilctl disk init\n"   \
+    "\n"                                                                                           \
+    "[link \"arbiter\"]\n"                                                                         \
+    "type = witness\n"                                                                             \
+    "url = https://witness.example:8443\n"                                                         \
+    "token-file = /etc/vigil/witness.token\n"                                                      \
+    "proxy = http://proxy.example:3128  # optional\n"
+
+static void test_disk_and_witness(void **state)
+{
+    static char text[sizeof(design_example) + sizeof(DESIGN_DISK_WITNESS)];
+    const struct conf_link *l;
+
+    parse_ok(disk_witness_example);
+    assert_int_equal(cf.n_links, 5);
+    assert_string_equal(cf.links[0].name, "lan1");
+    assert_string_equal(cf.links[1].name, "lan2");
+    assert_string_equal(cf.links[2].name, "shared");
+    assert_string_equal(cf.links[3].name, "arbiter");
+    assert_string_equal(cf.links[4].name, "backup");
+    assert_int_equal(conf_link_index(&cf, "arbiter"), 3);
+
+    l = &cf.links[2];
+    assert_int_equal(l->type, LINK_DISK);
+    assert_string_equal(conf_link_type_name(l->type), "disk");
+    assert_string_equal(l->device, "/dev/disk/by-partlabel/vigil-hb");
+    assert_int_equal(l->interval, VG_USEC_PER_SEC);
+    assert_int_equal(l->timeout, 10 * VG_USEC_PER_SEC);
+    assert_int_equal(l->priority, 0);
+    assert_int_equal(l->port, 0);
+    assert_int_equal(l->family, AF_UNSPEC);
+    assert_int_equal(l->line, 5);
+    assert_string_equal(l->url, "");
+    assert_string_equal(l->token_file, "");
+
+    l = &cf.links[3];
+    assert_int_equal(l->type, LINK_WITNESS);
+    assert_string_equal(conf_link_type_name(l->type), "witness");
+    assert_string_equal(l->url, "https://[2001:db8::7]:8443/vigil");
+    assert_string_equal(l->token_file, "/etc/vigil/witness.token");
+    assert_string_equal(l->proxy, "http://proxy.example:3128");
+    assert_string_equal(l->ca_file, "/etc/vigil/witness-ca.pem");
+    assert_int_equal(l->interval, 100 * VG_USEC_PER_MSEC); /* the cluster's */
+    assert_int_equal(l->timeout, 5 * VG_USEC_PER_SEC);
+    assert_int_equal(l->priority, 0);
+    assert_int_equal(l->port, 0);
+    assert_string_equal(l->device, "");
+
+    l = &cf.links[4];
+    assert_string_equal(l->url, "http://192.0.2.50");
+    assert_string_equal(l->proxy, ""); /* not set */
+    assert_string_equal(l->ca_file, "");
+    assert_int_equal(l->interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(l->timeout, 2 * VG_USEC_PER_SEC);
+
+    assert_string_equal(conf_link_type_name(cf.links[0].type), "udp");
+    assert_int_equal(cf.links[0].interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.links[0].timeout, 2 * VG_USEC_PER_SEC);
+    assert_string_equal(cf.links[0].device, "");
+
+    /* nodes have addresses on udp links only, in wire order */
+    check_v4(&cf.nodes[0], 0, "192.0.2.1", 5405);
+    check_v4(&cf.nodes[0], 1, "198.51.100.1", 5405);
+    for (int i = 2; i < 5; i++) {
+        static const struct sockaddr_storage zero;
+
+        assert_int_equal(cf.nodes[1].addr_len[i], 0);
+        assert_memory_equal(&cf.nodes[1].addr[i], &zero, sizeof(zero));
+    }
+
+    snprintf(text, sizeof(text), "%s%s", design_example, DESIGN_DISK_WITNESS);
+    parse_ok(text);
+    assert_int_equal(cf.n_links, 4);
+    assert_int_equal(cf.links[2].type, LINK_DISK);
+    assert_string_equal(cf.links[3].url, "https://witness.example:8443");
+    assert_string_equal(cf.links[3].proxy, "http://proxy.example:3128");
+    assert_string_equal(cf.links[3].ca_file, "");
+}
+
+/* A link's interval and timeout default to the cluster's, one by one. */
+static void test_link_timing(void **state)
+{
+    parse_ok(C "interval = 100ms\ntimeout = 2s\n" L1 NA
+               "[link \"d1\"]\ntype = disk\ndevice = /dev/sdb1\n"
+               "[link \"d2\"]\ntype = disk\ndevice = /dev/sdc1\ninterval = 500ms\n"
+               "[link \"w\"]\ntype = witness\nurl = http://w.example\ntoken-file = /t\n"
+               "timeout = 300ms\n");
+    assert_int_equal(cf.n_links, 4);
+    assert_int_equal(cf.links[0].interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.links[0].timeout, 2 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.links[1].interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.links[1].timeout, 2 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.links[2].interval, 500 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.links[2].timeout, 2 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.links[3].interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.links[3].timeout, 300 * VG_USEC_PER_MSEC);
+
+    /* no timing anywhere: the defaults */
+    parse_ok(BASE DISK WIT);
+    for (int i = 0; i < cf.n_links; i++) {
+        assert_int_equal(cf.links[i].interval, CONF_DEFAULT_INTERVAL);
+        assert_int_equal(cf.links[i].timeout, CONF_DEFAULT_TIMEOUT);
+    }
+}
+
+/* URL shapes that a witness link and its proxy accept. */
+static void test_urls(void **state)
+{
+    static const char *const urls[] = {
+        "http://w",
+        "https://witness.example:8443",
+        "https://witness.example:8443/",
+        "http://192.0.2.50:80/vigil/api",
+        "https://[2001:db8::7]",
+        "https://[2001:db8::7]:443/x%20y",
+        "http://WITNESS.Example.COM",
+        "https://a-b.c-d.example/~v/;x=1/@me",
+        "https://w1.example:65535",
+    };
+    static const char *const proxies[] = {
+        "http://proxy.example:3128",
+        "http://192.0.2.1:8080/",
+        "http://[2001:db8::3]:1",
+    };
+    char text[512];
+
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        snprintf(text, sizeof(text), BASE WURL "%s\nca-file = /c.pem\n", urls[i]);
+        if (strncmp(urls[i], "http:", 5) == 0) /* ca-file is for https only */
+            snprintf(text, sizeof(text), BASE WURL "%s\n", urls[i]);
+        parse_ok(text);
+        assert_string_equal(cf.links[1].url, urls[i]);
+    }
+    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
+        snprintf(text, sizeof(text), BASE WIT "proxy = %s\n", proxies[i]);
+        parse_ok(text);
+        assert_string_equal(cf.links[1].proxy, proxies[i]);
+    }
+}
+
 static void test_booleans(void **state)
 {
     static const struct {
@@ -361,7 +553,8 @@ static const struct bad bad_files[] = {
      1},
     {C "[link \"lan1\"]\npriority = 1\n" NA,
      3,
-     {"[link \"lan1\"]: missing required key 'type'", "udp"},
+     {"[link \"lan1\"]: missing required key 'type'",
+      "expected 'type = udp', 'type = disk' or 'type = witness'"},
      1},
     {C "[link \"lan1\"]\ntype = udp\n" NA,
      3,
@@ -475,15 +668,146 @@ static const struct bad bad_files[] = {
      {"[link \"lan2\"] priority: priority 1 is already used by [link \"lan1\"] (line 5)"},
      1},
     {C L1 "family = ipx\n" NA, 6, {"bad family 'ipx'", "ipv4 or ipv6"}, 1},
-    {BASE "[link \"shared\"]\ntype = disk\ndevice = /dev/sdb1\n",
+    {BASE "[link \"x\"]\ntype = tcp\npriority = 2\n",
      13,
-     {"link type 'disk' is not supported yet (it comes with the disk heartbeat); supported: udp"},
+     {"unknown link type 'tcp'", "expected udp, disk or witness"},
      1},
-    {BASE "[link \"arbiter\"]\ntype = witness\nurl = https://w:8443\n",
+    /* disk links */
+    {BASE "[link \"shared\"]\ntype = disk\n",
+     12,
+     {"[link \"shared\"]: missing required key 'device'", "absolute path", "same on every node"},
+     1},
+    {BASE "[link \"shared\"]\ntype = disk\ndevice = sdb1\n",
+     14,
+     {"[link \"shared\"] device: 'sdb1' is not an absolute path"},
+     1},
+    {BASE DISK "priority = 2\n",
+     15,
+     {"[link \"shared\"] priority: priority applies to udp links only ('shared' is a disk link)",
+      "remove this line"},
+     1},
+    {BASE "[link \"shared\"]\nport = 5405\ntype = disk\ndevice = /dev/sdb1\n",
      13,
-     {"link type 'witness' is not supported yet", "supported: udp"},
+     {"[link \"shared\"] port: port applies to udp links only"},
      1},
-    {BASE "[link \"x\"]\ntype = tcp\npriority = 2\n", 13, {"unknown link type 'tcp'", "udp"}, 1},
+    {BASE DISK "priority = high\n", 15, {"bad priority 'high'"}, 1},
+    {BASE DISK "size = 1M\n",
+     15,
+     {"unknown key 'size' in [link \"shared\"]: expected one of type, device, interval, timeout"},
+     1},
+    {BASE DISK "url = http://w.example\n",
+     15,
+     {"[link \"shared\"] url: url applies to witness links only ('shared' is a disk link)"},
+     1},
+    {C L1 DISK NA "shared = 192.0.2.1\n",
+     12,
+     {"[node \"alpha\"] shared: 'shared' is a disk link; nodes have no address on it (remove this "
+      "line)"},
+     1},
+    {C DISK "[node \"alpha\"]\nid = 1\n",
+     1,
+     {"no udp link", "cluster messages need at least one [link] with 'type = udp'"},
+     1},
+    {C DISK WIT "[node \"alpha\"]\nid = 1\n", 1, {"no udp link"}, 1},
+    /* udp links take no disk or witness keys */
+    {C L1 "interval = 100ms\n" NA,
+     6,
+     {"[link \"lan1\"] interval: interval applies to disk and witness links only ('lan1' is a udp "
+      "link)",
+      "[cluster] timing"},
+     1},
+    {C L1 "device = /dev/sdb1\n" NA, 6, {"device applies to disk links only"}, 1},
+    {C L1 "token-file = /t\n" NA, 6, {"token-file applies to witness links only"}, 1},
+    /* per-link timing */
+    {BASE DISK "interval = 2s\ntimeout = 2s\n",
+     16,
+     {"[link \"shared\"] timeout: 2s must be larger than interval (2s)"},
+     1},
+    {BASE DISK "interval = 1s\n",
+     15,
+     {"[link \"shared\"] interval: 1s must be smaller than timeout (1s, from [cluster])"},
+     1},
+    {C "interval = 500ms\n" L1 NA NB WIT "timeout = 300ms\n",
+     17,
+     {"[link \"arbiter\"] timeout: 300ms must be larger than interval (500ms, from [cluster])"},
+     1},
+    {BASE DISK "interval = 5ms\n",
+     15,
+     {"[link \"shared\"] interval: 5ms is too short", "at least 10ms"},
+     1},
+    {BASE WIT "timeout = 2h\n", 16, {"[link \"arbiter\"] timeout: 2h is too long"}, 1},
+    {BASE DISK "timeout = fast\n", 15, {"[link \"shared\"] timeout: bad duration 'fast'"}, 1},
+    /* witness links */
+    {BASE "[link \"arbiter\"]\ntype = witness\ntoken-file = /etc/vigil/w.token\n",
+     12,
+     {"[link \"arbiter\"]: missing required key 'url'", "https://witness.example:8443"},
+     1},
+    {BASE "[link \"arbiter\"]\ntype = witness\nurl = https://witness.example\n",
+     12,
+     {"[link \"arbiter\"]: missing required key 'token-file'", "absolute path"},
+     1},
+    {BASE "[link \"arbiter\"]\ntype = witness\nurl = https://w.example\ntoken-file = w.token\n",
+     15,
+     {"[link \"arbiter\"] token-file: 'w.token' is not an absolute path"},
+     1},
+    {BASE WIT "family = ipv6\n",
+     16,
+     {"[link \"arbiter\"] family: family applies to udp links only ('arbiter' is a witness link)"},
+     1},
+    {BASE WIT "priority = 3\n", 16, {"priority applies to udp links only"}, 1},
+    {C L1 WIT NA "arbiter = 192.0.2.9\n",
+     13,
+     {"[node \"alpha\"] arbiter: 'arbiter' is a witness link; nodes have no address on it"},
+     1},
+    {BASE WURL "ftp://w.example\n",
+     15,
+     {"[link \"arbiter\"] url: bad url 'ftp://w.example'", "http:// or https://"},
+     1},
+    {BASE WURL "witness.example:8443\n", 15, {"bad url", "start"}, 1},
+    {BASE WURL "https://w.example:0\n", 15, {"bad url", "bad port", "1 to 65535"}, 1},
+    {BASE WURL "https://w.example:65536/\n", 15, {"bad url", "bad port"}, 1},
+    {BASE WURL "https://w.example:https\n", 15, {"bad url", "bad port"}, 1},
+    {BASE WURL "https://w.example:/v\n", 15, {"bad url", "empty port"}, 1},
+    {BASE WURL "https://admin:secret@w.example\n",
+     15,
+     {"bad url", "user:password@ is not allowed", "token-file"},
+     1},
+    {BASE WURL "https://w.example/vigil?cluster=web\n", 15, {"bad url", "query"}, 1},
+    {BASE WURL "https://w.example/vigil#top\n", 15, {"bad url", "fragment"}, 1},
+    {BASE WURL "https://w.example/a b\n", 15, {"bad url", "the path may hold"}, 1},
+    {BASE WURL "https://w.example/%zz\n", 15, {"bad url", "two hex digits"}, 1},
+    {BASE WURL "https://2001:db8::7:8443\n", 15, {"bad url", "IPv6 address goes in brackets"}, 1},
+    {BASE WURL "https://[2001:db8::7:8443\n", 15, {"bad url", "no closing ']'"}, 1},
+    {BASE WURL "https://[2001:db8::zz]\n", 15, {"bad url", "inside the brackets"}, 1},
+    {BASE WURL "https://[fe80::1%eth0]:8443\n", 15, {"bad url", "scoped"}, 1},
+    {BASE WURL "http://192.0.2/\n", 15, {"bad url", "not a valid IPv4 address"}, 1},
+    {BASE WURL "http://0x7f.1\n", 15, {"bad url", "not a valid IPv4 address"}, 1},
+    {BASE WURL "http://0.0.0.0:80\n", 15, {"bad url", "unspecified"}, 1},
+    {BASE WURL "https://wit_ness.example\n", 15, {"bad url", "bad host name"}, 1},
+    {BASE WURL "https://-w.example\n", 15, {"bad url", "bad host name"}, 1},
+    {BASE WURL "https://:8443\n", 15, {"bad url", "no host"}, 1},
+    {BASE WURL "\n", 15, {"[link \"arbiter\"] url: empty value", "http://HOST[:PORT][/PATH]"}, 1},
+    {BASE "[link \"arbiter\"]\ntype = witness\nurl = http://witness.example\n"
+          "token-file = /etc/vigil/w.token\nca-file = /etc/vigil/ca.pem\n",
+     16,
+     {"[link \"arbiter\"] ca-file: a CA file is only used with an https url",
+      "the url (line 14) is http"},
+     1},
+    {BASE WIT "ca-file = ca.pem\n",
+     16,
+     {"[link \"arbiter\"] ca-file: 'ca.pem' is not an absolute"},
+     1},
+    {BASE WIT "proxy = http://proxy.example\n",
+     16,
+     {"[link \"arbiter\"] proxy: bad proxy 'http://proxy.example'", "needs a port"},
+     1},
+    {BASE WIT "proxy = https://proxy.example:3128\n",
+     16,
+     {"bad proxy", "expected an http:// proxy URL"},
+     1},
+    {BASE WIT "proxy = http://proxy.example:3128/pac\n", 16, {"bad proxy", "has no path"}, 1},
+    {BASE WIT "proxy = http://u:p@proxy.example:3128\n", 16, {"bad proxy", "user:password@"}, 1},
+    {BASE WIT "proxy = proxy.example:3128\n", 16, {"bad proxy", "http://"}, 1},
     {C "[link \"l1\"]\n[link \"l2\"]\n[link \"l3\"]\n[link \"l4\"]\n[link \"l5\"]\n"
        "[link \"l6\"]\n[link \"l7\"]\n[link \"l8\"]\n[link \"l9\"]\n",
      11,
@@ -515,7 +839,7 @@ static void test_bad_files(void **state)
 {
     size_t n = sizeof(bad_files) / sizeof(bad_files[0]);
 
-    assert_true(n >= 25);
+    assert_true(n >= 130);
     for (size_t i = 0; i < n; i++) {
         const struct bad *b = &bad_files[i];
         char prefix[64];
@@ -726,13 +1050,13 @@ static void test_load(void **state)
 
 /* --- conf_diff_beyond_timing ---------------------------------------------- */
 
-static void diff_case(const char *edited, bool want, const char *words)
+static void diff_pair(const char *base, const char *edited, bool want, const char *words)
 {
     static struct conf a, b;
     char buf[256];
     bool r;
 
-    assert_int_equal(conf_parse_text(design_example, strlen(design_example), PATH, &a, NULL), 0);
+    assert_int_equal(conf_parse_text(base, strlen(base), PATH, &a, NULL), 0);
     assert_int_equal(conf_parse_text(edited, strlen(edited), "other.conf", &b, &dg), 0);
     r = conf_diff_beyond_timing(&a, &b, buf, sizeof(buf));
     if (r != want || (words && !strstr(buf, words)))
@@ -741,16 +1065,25 @@ static void diff_case(const char *edited, bool want, const char *words)
         assert_string_equal(buf, "");
 }
 
-/* design_example with `from` replaced by `to` (once). */
-static char *edit(const char *from, const char *to)
+static void diff_case(const char *edited, bool want, const char *words)
+{
+    diff_pair(design_example, edited, want, words);
+}
+
+/* base with `from` replaced by `to` (once). */
+static char *edit_in(const char *base, const char *from, const char *to)
 {
     static char buf[2048];
-    const char *at = strstr(design_example, from);
+    const char *at = strstr(base, from);
 
     assert_non_null(at);
-    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - design_example), design_example, to,
-             at + strlen(from));
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
     return buf;
+}
+
+static char *edit(const char *from, const char *to)
+{
+    return edit_in(design_example, from, to);
 }
 
 static void test_diff(void **state)
@@ -774,6 +1107,45 @@ static void test_diff(void **state)
               true, "node 'gamma' was added");
     diff_case(edit("[node \"beta\"]\nid = 2\nlan1 = 192.0.2.2\nlan2 = 2001:db8:2::2\n", ""), true,
               "node 'beta' was removed");
+}
+
+/* Every disk and witness setting is beyond timing; their interval and
+ * timeout are timing. */
+static void test_diff_disk_witness(void **state)
+{
+    const char *base = disk_witness_example;
+
+    diff_pair(base, base, false, NULL);
+    diff_pair(base, edit_in(base, "interval = 1s", "interval = 2s"), false, NULL);
+    diff_pair(base, edit_in(base, "timeout = 5s", "timeout = 7s"), false, NULL);
+    diff_pair(base,
+              edit_in(base, "url = http://192.0.2.50\n", "url = http://192.0.2.50\ntimeout = 3s\n"),
+              false, NULL);
+    diff_pair(base, edit_in(base, "vigil-hb", "vigil-hb2"), true,
+              "link 'shared' device changed from /dev/disk/by-partlabel/vigil-hb to "
+              "/dev/disk/by-partlabel/vigil-hb2");
+    diff_pair(base, edit_in(base, ":8443/vigil", ":8444/vigil"), true,
+              "link 'arbiter' url changed from https://[2001:db8::7]:8443/vigil to "
+              "https://[2001:db8::7]:8444/vigil");
+    diff_pair(base, edit_in(base, "backup.token", "b2.token"), true,
+              "link 'backup' token-file changed from /etc/vigil/backup.token to "
+              "/etc/vigil/b2.token");
+    diff_pair(base, edit_in(base, "proxy = http://proxy.example:3128\n", ""), true,
+              "link 'arbiter' proxy changed from http://proxy.example:3128 to none");
+    diff_pair(
+        base,
+        edit_in(base, "url = http://192.0.2.50\n", "url = http://192.0.2.50\nproxy = http://p:1\n"),
+        true, "link 'backup' proxy changed from none to http://p:1");
+    diff_pair(
+        base, edit_in(base, "witness-ca.pem", "ca2.pem"), true,
+        "link 'arbiter' ca-file changed from /etc/vigil/witness-ca.pem to /etc/vigil/ca2.pem");
+    diff_pair(base,
+              edit_in(base, "type = disk\ndevice = /dev/disk/by-partlabel/vigil-hb",
+                      "type = witness\nurl = http://w\ntoken-file = /t"),
+              true, "link 'shared' changed type from disk to witness");
+    /* the same links in another order: other wire indexes */
+    diff_pair(C L1 DISK WIT NA, C L1 WIT DISK NA, true,
+              "link 'shared' moved from position 2 to 3 in the link order");
 }
 
 static void test_diff_link_added(void **state)
@@ -801,6 +1173,9 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_comments_and_text),
         cmocka_unit_test(test_order_and_ipv6),
+        cmocka_unit_test(test_disk_and_witness),
+        cmocka_unit_test(test_link_timing),
+        cmocka_unit_test(test_urls),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_pure),
@@ -812,6 +1187,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_diff_disk_witness),
         cmocka_unit_test(test_diff_link_added),
     };
 
