@@ -1,0 +1,100 @@
+/* The node's side of the witness protocol: request body and answer parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/proto/proto.h"
+
+static char err[256];
+static struct witness_answer ans;
+
+static void test_body(void **state)
+{
+    char *b = witness_alive_body("web é", "alpha", 0xabc, 1000, "running", "{\"beta\":[\"lan1\"]}");
+    assert_non_null(b);
+    assert_non_null(strstr(b, "\"cluster\":\"web é\""));
+    assert_non_null(strstr(b, "\"incarnation\":\"0000000000000abc\""));
+    assert_non_null(strstr(b, "\"timeout_ms\":1000"));
+    assert_non_null(strstr(b, "\"beta\":[\"lan1\"]"));
+    free(b);
+    b = witness_alive_body("web", "alpha", 1, 1000, "running", "not json");
+    assert_non_null(strstr(b, "\"sees\":{}"));
+    free(b);
+}
+
+static int parse(const char *body)
+{
+    return witness_alive_answer_parse(body, strlen(body), "web", &ans, err, sizeof(err));
+}
+
+static void test_answer_good(void **state)
+{
+    assert_int_equal(parse("{\"cluster\":\"web\",\"nodes\":{\"alpha\":{\"age_ms\":0,"
+                           "\"state\":\"running\",\"incarnation\":\"00ff\"},"
+                           "\"beta\":{\"age_ms\":180,\"extra\":[1,2]}}}"),
+                     0);
+    assert_int_equal(ans.n, 2);
+    int b = strcmp(ans.nodes[0].name, "beta") == 0 ? 0 : 1;
+    assert_string_equal(ans.nodes[b].name, "beta");
+    assert_true(ans.nodes[b].age_ms == 180);
+    assert_string_equal(ans.nodes[1 - b].state, "running");
+    assert_string_equal(ans.nodes[1 - b].incarnation, "00ff");
+}
+
+static void test_answer_bad(void **state)
+{
+    static const struct {
+        const char *body;
+        const char *want;
+    } bad[] = {
+        {"", "not JSON"},
+        {"[1]", "not about this cluster"},
+        {"{\"cluster\":\"db\",\"nodes\":{}}", "not about this cluster"},
+        {"{\"cluster\":\"web\"}", "no \"nodes\""},
+        {"{\"cluster\":\"web\",\"nodes\":[]}", "no \"nodes\""},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":1}}", "invalid node"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{}}}", "age_ms"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":-1}}}", "age_ms"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":\"5\"}}}", "age_ms"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"state\":7}}}", "state"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,"
+         "\"incarnation\":\"00000000000000000000\"}}}",
+         "incarnation"},
+        {"{\"cluster\":\"web\",\"cluster\":\"web\",\"nodes\":{}}", "not JSON"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse(bad[i].body), -EINVAL);
+        if (!strstr(err, bad[i].want))
+            fail_msg("case %zu: error '%s' lacks '%s'", i, err, bad[i].want);
+    }
+}
+
+static void test_answer_too_many_nodes(void **state)
+{
+    char body[16384];
+    size_t n = (size_t)snprintf(body, sizeof(body), "{\"cluster\":\"web\",\"nodes\":{");
+    for (int i = 0; i <= VIGIL_MAX_NODES; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "%s\"n%d\":{\"age_ms\":1}", i ? "," : "",
+                              i);
+    snprintf(body + n, sizeof(body) - n, "}}");
+    assert_int_equal(parse(body), -EINVAL);
+    assert_non_null(strstr(err, "more than"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_body),
+        cmocka_unit_test(test_answer_good),
+        cmocka_unit_test(test_answer_bad),
+        cmocka_unit_test(test_answer_too_many_nodes),
+    };
+    return cmocka_run_group_tests_name("witness_msg", tests, NULL, NULL);
+}
