@@ -101,8 +101,7 @@ void peer_on_heartbeat(struct peer *p, int link, const struct wire_header *h,
     }
 
     /* Round trip on our own clock: now - our send time - the peer's hold time. */
-    if (hb->echo_time != 0 && hb->echo_time <= now &&
-        now - hb->echo_time >= hb->echo_delay) {
+    if (hb->echo_time != 0 && hb->echo_time <= now && now - hb->echo_time >= hb->echo_delay) {
         vg_usec_t rtt = now - hb->echo_time - hb->echo_delay;
         l->rtt_last = rtt;
         l->rtt_smooth = l->rtt_valid ? (l->rtt_smooth * 7 + rtt) / 8 : rtt;
@@ -123,7 +122,7 @@ void peer_on_evidence(struct peer *p, int link, vg_usec_t when, vg_usec_t now,
     struct peer_link *l = &p->links[link];
 
     memset(chg, 0, sizeof(*chg));
-    if (when > now || when + t->timeout <= now || when <= l->last_rx)
+    if (when > now || when + t->timeout[link] <= now || when <= l->last_rx)
         return;
     l->last_rx = when;
     if (!l->up) {
@@ -142,8 +141,7 @@ static bool any_link_up(const struct peer *p, int n_links)
     return false;
 }
 
-void peer_link_lost(struct peer *p, int link, int n_links, vg_usec_t now,
-                    struct peer_change *chg)
+void peer_link_lost(struct peer *p, int link, int n_links, vg_usec_t now, struct peer_change *chg)
 {
     struct peer_link *l = &p->links[link];
 
@@ -164,7 +162,7 @@ void peer_tick(struct peer *p, int n_links, const struct peer_timing *t, vg_usec
     memset(chg, 0, sizeof(*chg));
     for (int i = 0; i < n_links; i++) {
         struct peer_link *l = &p->links[i];
-        if (l->up && now >= l->last_rx + t->timeout) {
+        if (l->up && now >= l->last_rx + t->timeout[i]) {
             l->up = false;
             l->since = now;
             l->rtt_valid = false;
@@ -182,8 +180,8 @@ vg_usec_t peer_next_deadline(const struct peer *p, int n_links, const struct pee
     vg_usec_t next = VG_USEC_INFINITY;
 
     for (int i = 0; i < n_links; i++)
-        if (p->links[i].up && p->links[i].last_rx + t->timeout < next)
-            next = p->links[i].last_rx + t->timeout;
+        if (p->links[i].up && p->links[i].last_rx + t->timeout[i] < next)
+            next = p->links[i].last_rx + t->timeout[i];
     if (p->state == PEER_UNKNOWN && t->started_at + t->initial_timeout < next)
         next = t->started_at + t->initial_timeout;
     return next;

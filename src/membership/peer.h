@@ -22,9 +22,9 @@ const char *peer_state_name(enum peer_state s);
 
 struct peer_link {
     bool up;
-    vg_usec_t since;     /* when `up` last changed (or our start) */
-    vg_usec_t last_rx;   /* last valid heartbeat; 0 = never */
-    uint64_t last_seq;   /* of the current incarnation on this link */
+    vg_usec_t since;   /* when `up` last changed (or our start) */
+    vg_usec_t last_rx; /* last valid heartbeat; 0 = never */
+    uint64_t last_seq; /* of the current incarnation on this link */
     /* round-trip time, usec; valid once measured */
     bool rtt_valid;
     vg_usec_t rtt_last;
@@ -42,13 +42,13 @@ struct peer {
     uint64_t incarnation;
     uint64_t retired[PEER_RETIRED_INCARNATIONS];
     int n_retired;
-    uint64_t epoch;                       /* from its last heartbeat */
-    uint8_t sees[VIGIL_MAX_NODES + 1];    /* link mask per node id, from its last heartbeat */
+    uint64_t epoch;                    /* from its last heartbeat */
+    uint8_t sees[VIGIL_MAX_NODES + 1]; /* link mask per node id, from its last heartbeat */
     struct peer_link links[VIGIL_MAX_LINKS];
 };
 
 struct peer_timing {
-    vg_usec_t timeout;
+    vg_usec_t timeout[VIGIL_MAX_LINKS]; /* per link */
     vg_usec_t initial_timeout;
     vg_usec_t started_at; /* when this daemon started */
 };
@@ -57,11 +57,11 @@ struct peer_timing {
 struct peer_change {
     bool state_changed;
     enum peer_state old_state;
-    bool new_incarnation;  /* restarted (or first heard) */
+    bool new_incarnation; /* restarted (or first heard) */
     uint64_t old_incarnation;
     bool had_incarnation;
-    uint8_t links_up;      /* links that went up */
-    uint8_t links_down;    /* links that went down */
+    uint8_t links_up;   /* links that went up */
+    uint8_t links_down; /* links that went down */
 };
 
 void peer_init(struct peer *p, int id, vg_usec_t now);
@@ -81,8 +81,7 @@ void peer_on_evidence(struct peer *p, int link, vg_usec_t when, vg_usec_t now,
 
 /* The link says the peer is gone for sure (it wrote "stopped" to the disk):
  * down at once, without waiting for the timeout. */
-void peer_link_lost(struct peer *p, int link, int n_links, vg_usec_t now,
-                    struct peer_change *chg);
+void peer_link_lost(struct peer *p, int link, int n_links, vg_usec_t now, struct peer_change *chg);
 
 /* Expire links and the peer at `now`. */
 void peer_tick(struct peer *p, int n_links, const struct peer_timing *t, vg_usec_t now,

@@ -20,7 +20,7 @@ enum wire_type { WIRE_HEARTBEAT = 1 };
 
 /* Why a datagram was dropped; counted per reason and shown in status. */
 enum drop_reason {
-    DROP_SHORT,             /* shorter than header + MAC, or than its payload length */
+    DROP_SHORT, /* shorter than header + MAC, or than its payload length */
     DROP_BAD_MAGIC,
     DROP_BAD_VERSION,
     DROP_WRONG_CLUSTER,
@@ -38,13 +38,13 @@ const char *wire_drop_name(enum drop_reason r);
 
 struct wire_header {
     uint8_t type;
-    uint8_t link;         /* index of the link the sender sent it on */
+    uint8_t link; /* index of the link the sender sent it on */
     uint32_t cluster_id;
-    uint16_t sender;      /* node id */
-    uint16_t dest;        /* node id */
+    uint16_t sender; /* node id */
+    uint16_t dest;   /* node id */
     uint64_t incarnation;
     uint64_t seq;
-    uint64_t send_time;   /* sender's CLOCK_MONOTONIC, usec */
+    uint64_t send_time; /* sender's CLOCK_MONOTONIC, usec */
 };
 
 struct wire_seen {
@@ -89,16 +89,16 @@ enum disk_block_kind { DISK_HEADER = 1, DISK_SLOT = 2, DISK_MAILBOX = 3 };
 
 struct disk_header {
     uint32_t block_size;
-    uint32_t slots;    /* node ids 1..slots have a slot and a mailbox */
+    uint32_t slots; /* node ids 1..slots have a slot and a mailbox */
     uint32_t cluster_id;
     char cluster_name[256];
     uint64_t interval; /* usec, as configured at init (informative) */
     uint64_t timeout;
-    uint64_t created;  /* wall clock, seconds since the epoch */
+    uint64_t created; /* wall clock, seconds since the epoch */
 };
 
 enum disk_slot_state {
-    DISK_SLOT_EMPTY = 0,      /* never written since init */
+    DISK_SLOT_EMPTY = 0, /* never written since init */
     DISK_SLOT_RUNNING = 1,
     DISK_SLOT_STOOD_DOWN = 2, /* partitioned loser: stopped its groups */
     DISK_SLOT_STOPPED = 3,    /* vigild stopped cleanly */
@@ -106,20 +106,21 @@ enum disk_slot_state {
 
 struct disk_slot {
     uint16_t node;
-    uint8_t state;     /* enum disk_slot_state */
+    uint8_t state; /* enum disk_slot_state */
     uint64_t incarnation;
-    uint64_t counter;  /* +1 per write: a peer is up while it advances */
+    uint64_t counter;    /* +1 per write: a peer is up while it advances */
     uint64_t write_time; /* writer's CLOCK_MONOTONIC usec (its own clock) */
+    uint64_t wall_time;  /* writer's CLOCK_REALTIME usec, for humans (disk dump) */
     uint64_t epoch;
 };
 
 enum disk_request { DISK_REQ_NONE = 0, DISK_REQ_STAND_DOWN = 1, DISK_REQ_RESET = 2 };
 
 struct disk_mailbox {
-    uint16_t node;       /* the owner */
-    uint16_t from;       /* who wrote the request */
-    uint8_t request;     /* enum disk_request */
-    uint64_t sequence;   /* per writer, increasing */
+    uint16_t node;     /* the owner */
+    uint16_t from;     /* who wrote the request */
+    uint8_t request;   /* enum disk_request */
+    uint64_t sequence; /* per writer, increasing */
     uint64_t epoch;
     uint64_t incarnation; /* the owner's incarnation the request is meant for; 0 = any */
 };
@@ -143,5 +144,30 @@ int disk_mailbox_decode(const uint8_t *block, struct disk_mailbox *m, char *err,
 
 const char *disk_slot_state_name(int state);
 const char *disk_request_name(int request);
+
+/* ---- Witness client messages (docs/witness-api.md) ---- */
+
+struct witness_seen_node {
+    char name[VIGIL_NAME_MAX];
+    uint64_t age_ms; /* how long ago the witness last heard from it */
+    char state[VIGIL_NAME_MAX];
+    char incarnation[17];
+};
+
+struct witness_answer {
+    int n;
+    struct witness_seen_node nodes[VIGIL_MAX_NODES];
+};
+
+/* Build the body of POST /v1/alive; malloc'd text or NULL. `sees_json` is a
+ * compact JSON object {"peer": ["link", ...]} (NULL: {}). */
+char *witness_alive_body(const char *cluster, const char *node, uint64_t incarnation,
+                         uint64_t timeout_ms, const char *state, const char *sees_json);
+
+/* Parse the answer of POST /v1/alive for `cluster` (pure). 0, or -EINVAL
+ * with what is wrong in err. Unknown fields are ignored; nodes past
+ * VIGIL_MAX_NODES are an error. */
+int witness_alive_answer_parse(const char *body, size_t len, const char *cluster,
+                               struct witness_answer *out, char *err, size_t errlen);
 
 #endif

@@ -33,8 +33,8 @@ uint32_t wire_cluster_id(const char *cluster_name)
 {
     uint8_t digest[32];
 
-    crypto_generichash(digest, sizeof(digest), (const uint8_t *)cluster_name,
-                       strlen(cluster_name), NULL, 0);
+    crypto_generichash(digest, sizeof(digest), (const uint8_t *)cluster_name, strlen(cluster_name),
+                       NULL, 0);
     return get_u32(digest);
 }
 

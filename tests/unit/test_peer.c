@@ -13,7 +13,7 @@
 #define T0 (1000 * MS) /* our start */
 
 static const struct peer_timing timing = {
-    .timeout = 500 * MS, .initial_timeout = 2000 * MS, .started_at = T0};
+    .timeout = {500 * MS, 500 * MS}, .initial_timeout = 2000 * MS, .started_at = T0};
 
 struct rig {
     struct peer p;
@@ -23,8 +23,12 @@ struct rig {
 
 static struct wire_header hdr(struct rig *r, int link, vg_usec_t send_time)
 {
-    struct wire_header h = {.type = WIRE_HEARTBEAT, .link = (uint8_t)link, .sender = 2,
-                            .dest = 1, .incarnation = r->inc, .seq = ++r->seq[link],
+    struct wire_header h = {.type = WIRE_HEARTBEAT,
+                            .link = (uint8_t)link,
+                            .sender = 2,
+                            .dest = 1,
+                            .incarnation = r->inc,
+                            .seq = ++r->seq[link],
                             .send_time = send_time};
     return h;
 }

@@ -204,12 +204,9 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_every_byte_flip_rejected),
-        cmocka_unit_test(test_reasons),
-        cmocka_unit_test(test_authentic_but_malformed),
-        cmocka_unit_test(test_encode_bounds),
-        cmocka_unit_test(test_cluster_id),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_every_byte_flip_rejected),
+        cmocka_unit_test(test_reasons),       cmocka_unit_test(test_authentic_but_malformed),
+        cmocka_unit_test(test_encode_bounds), cmocka_unit_test(test_cluster_id),
     };
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
