@@ -1,0 +1,202 @@
+/* What the witness knows: clusters (created on first contact), their nodes
+ * with when each last reported, and the arbitrated view epochs. Pure: the
+ * time is an argument, events go to a callback, memory is bounded by the
+ * limits in witness.h. */
+#include "witness.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void registry_init(struct registry *r, witness_event_fn on_event, void *ctx)
+{
+    memset(r, 0, sizeof(*r));
+    r->on_event = on_event;
+    r->event_ctx = ctx;
+}
+
+void registry_free(struct registry *r)
+{
+    for (int i = 0; i < r->n_clusters; i++) {
+        struct witness_cluster *c = r->clusters[i];
+        for (int j = 0; j < c->n_nodes; j++)
+            free(c->nodes[j].sees);
+        free(c);
+    }
+    r->n_clusters = 0;
+    r->n_nodes_total = 0;
+}
+
+static void emit(struct registry *r, enum witness_event ev, const struct witness_cluster *c,
+                 const struct witness_node *n, vg_usec_t silent, const char *detail)
+{
+    if (r->on_event)
+        r->on_event(r->event_ctx, ev, c, n, silent, detail);
+}
+
+int registry_cluster(struct registry *r, const char *name, int token, const char *addr,
+                     struct witness_cluster **out)
+{
+    struct witness_cluster *c;
+
+    for (int i = 0; i < r->n_clusters; i++) {
+        c = r->clusters[i];
+        if (strcmp(c->name, name) != 0)
+            continue;
+        if (c->token != token)
+            return -EACCES;
+        *out = c;
+        return 0;
+    }
+    if (r->n_clusters >= WITNESS_MAX_CLUSTERS)
+        return -ENOSPC;
+    if (strlen(name) >= sizeof(c->name))
+        return -EINVAL;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->token = token;
+    r->clusters[r->n_clusters++] = c;
+    emit(r, WITNESS_EV_CLUSTER_NEW, c, NULL, 0, addr);
+    *out = c;
+    return 0;
+}
+
+static struct witness_node *find_node(struct witness_cluster *c, const char *name)
+{
+    for (int i = 0; i < c->n_nodes; i++) {
+        if (strcmp(c->nodes[i].name, name) == 0)
+            return &c->nodes[i];
+    }
+    return NULL;
+}
+
+int registry_alive(struct registry *r, struct witness_cluster *c, struct witness_alive *a,
+                   const char *addr, vg_usec_t now)
+{
+    struct witness_node *n = find_node(c, a->node);
+    char old_incarnation[WITNESS_INCARNATION_MAX] = "";
+    bool first = false, back = false, restarted = false;
+    vg_usec_t silent = 0;
+
+    if (!n) {
+        if (c->n_nodes >= WITNESS_MAX_NODES || r->n_nodes_total >= WITNESS_MAX_NODES_TOTAL)
+            return -ENOSPC;
+        n = &c->nodes[c->n_nodes++];
+        r->n_nodes_total++;
+        memset(n, 0, sizeof(*n));
+        snprintf(n->name, sizeof(n->name), "%s", a->node);
+        first = true;
+    } else {
+        silent = now > n->last_seen ? now - n->last_seen : 0;
+        back = n->lost;
+        restarted = strcmp(n->incarnation, a->incarnation) != 0;
+        snprintf(old_incarnation, sizeof(old_incarnation), "%s", n->incarnation);
+    }
+    snprintf(n->incarnation, sizeof(n->incarnation), "%s", a->incarnation);
+    snprintf(n->state, sizeof(n->state), "%s", a->state);
+    snprintf(n->addr, sizeof(n->addr), "%s", addr ? addr : "");
+    free(n->sees);
+    n->sees = a->sees;
+    a->sees = NULL;
+    n->timeout_ms = a->timeout_ms;
+    n->last_seen = now;
+    n->lost = false;
+
+    if (first)
+        emit(r, WITNESS_EV_FIRST_CONTACT, c, n, 0, NULL);
+    if (back)
+        emit(r, WITNESS_EV_BACK, c, n, silent, NULL);
+    if (restarted)
+        emit(r, WITNESS_EV_RESTARTED, c, n, silent, old_incarnation);
+    return 0;
+}
+
+static const struct witness_grant *find_grant(const struct witness_cluster *c, uint64_t epoch)
+{
+    for (int i = 0; i < c->n_grants; i++) {
+        if (c->grants[i].epoch == epoch)
+            return &c->grants[i];
+    }
+    return NULL;
+}
+
+static bool grant_has(const struct witness_grant *g, const char *node)
+{
+    for (int i = 0; i < g->n_members; i++) {
+        if (strcmp(g->members[i], node) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Record a grant for a new newest epoch, forgetting the oldest one when
+ * WITNESS_MAX_EPOCHS are kept: only the newest decides anything, the older
+ * ones are kept to explain refusals. */
+static const struct witness_grant *add_grant(struct witness_cluster *c,
+                                             const struct witness_arbitrate *req)
+{
+    struct witness_grant *g;
+
+    if (c->n_grants == WITNESS_MAX_EPOCHS) {
+        memmove(&c->grants[0], &c->grants[1], sizeof(c->grants[0]) * (WITNESS_MAX_EPOCHS - 1));
+        c->n_grants--;
+    }
+    g = &c->grants[c->n_grants++];
+    memset(g, 0, sizeof(*g));
+    g->epoch = req->epoch;
+    snprintf(g->node, sizeof(g->node), "%s", req->node);
+    g->n_members = req->n_members;
+    for (int i = 0; i < req->n_members; i++)
+        snprintf(g->members[i], sizeof(g->members[i]), "%s", req->members[i]);
+    return g;
+}
+
+void registry_arbitrate(struct registry *r, struct witness_cluster *c,
+                        const struct witness_arbitrate *req, struct witness_verdict *v)
+{
+    uint64_t newest = c->n_grants > 0 ? c->grants[c->n_grants - 1].epoch : 0;
+
+    memset(v, 0, sizeof(*v));
+    if (c->n_grants > 0 && req->epoch < newest) {
+        v->winner = find_grant(c, req->epoch);
+        v->newest = newest;
+        snprintf(v->reason, sizeof(v->reason),
+                 "epoch %" PRIu64 " is older than epoch %" PRIu64
+                 ", the newest arbitrated for this cluster",
+                 req->epoch, newest);
+        return;
+    }
+    if (c->n_grants > 0 && req->epoch == newest) {
+        v->winner = &c->grants[c->n_grants - 1];
+        v->newest = newest;
+        v->granted = grant_has(v->winner, req->node);
+        if (!v->granted)
+            snprintf(v->reason, sizeof(v->reason),
+                     "epoch %" PRIu64 " was granted to the side of node '%s', and '%s' is not "
+                     "one of its members",
+                     req->epoch, v->winner->node, req->node);
+        return;
+    }
+    v->winner = add_grant(c, req);
+    v->newest = req->epoch;
+    v->granted = true;
+}
+
+void registry_sweep(struct registry *r, vg_usec_t now)
+{
+    for (int i = 0; i < r->n_clusters; i++) {
+        struct witness_cluster *c = r->clusters[i];
+        for (int j = 0; j < c->n_nodes; j++) {
+            struct witness_node *n = &c->nodes[j];
+            vg_usec_t limit = 2 * (vg_usec_t)n->timeout_ms * VG_USEC_PER_MSEC;
+            if (n->lost || now <= n->last_seen || now - n->last_seen <= limit)
+                continue;
+            n->lost = true;
+            emit(r, WITNESS_EV_LOST, c, n, now - n->last_seen, NULL);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+/* One request in, one reply out: routes, methods, the token, body limits,
+ * the alive and arbitrate round trips on a fake clock, the listen syntax. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <netinet/in.h>
+
+#include "../../src/witness/witness.h"
+
+#define MS VG_USEC_PER_MSEC
+#define T0 (7000 * MS)
+#define AUTH "Bearer tok-1"
+
+static struct witness *new_witness(void)
+{
+    struct witness *w = calloc(1, sizeof(*w));
+
+    registry_init(&w->reg, NULL, NULL);
+    token_add(&w->tokens, "tok-1");
+    token_add(&w->tokens, "tok-2");
+    return w;
+}
+
+static void free_witness(struct witness *w)
+{
+    registry_free(&w->reg);
+    free(w);
+}
+
+/* Serve one request; returns the reply's JSON (to json_decref) and status. */
+static json_t *serve(struct witness *w, const char *method, const char *path, const char *auth,
+                     const char *body, vg_usec_t now, int *status)
+{
+    struct witness_request req = {.method = method,
+                                  .path = path,
+                                  .authorization = auth,
+                                  .body = body,
+                                  .body_len = body ? strlen(body) : 0,
+                                  .peer = "192.0.2.7"};
+    struct witness_reply rep;
+    json_t *j;
+
+    witness_serve(w, &req, now, &rep);
+    assert_non_null(rep.body);
+    j = json_loads(rep.body, 0, NULL);
+    if (!j)
+        fail_msg("reply is not JSON: %s", rep.body);
+    *status = rep.status;
+    witness_reply_free(&rep);
+    return j;
+}
+
+static void expect_error(struct witness *w, const char *method, const char *path, const char *auth,
+                         const char *body, int want_status, const char *want)
+{
+    int status;
+    json_t *j = serve(w, method, path, auth, body, T0, &status);
+    const char *e = json_string_value(json_object_get(j, "error"));
+
+    assert_int_equal(status, want_status);
+    assert_non_null(e);
+    if (!strstr(e, want))
+        fail_msg("%s %s: error '%s' does not contain '%s'", method, path, e, want);
+    json_decref(j);
+}
+
+static void test_healthz(void **state)
+{
+    struct witness *w = new_witness();
+    int status;
+    json_t *j = serve(w, "GET", "/healthz", NULL, NULL, T0, &status);
+
+    assert_int_equal(status, 200);
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_decref(j);
+    assert_int_equal(witness_precheck(w, "HEAD", "/healthz", NULL), 0);
+    expect_error(w, "POST", "/healthz", NULL, "{}", 405, "not allowed");
+    free_witness(w);
+}
+
+static void test_routes_and_methods(void **state)
+{
+    struct witness *w = new_witness();
+    struct witness_request req = {.method = "GET", .path = "/v1/alive", .authorization = AUTH};
+    struct witness_reply rep;
+
+    expect_error(w, "GET", "/", AUTH, NULL, 404, "no such path");
+    expect_error(w, "POST", "/v1/alive/", AUTH, "{}", 404, "no such path");
+    expect_error(w, "POST", "/v1/ALIVE", AUTH, "{}", 404, "no such path");
+    expect_error(w, "GET", "/v1/alive", AUTH, NULL, 405, "allowed: POST");
+    expect_error(w, "PUT", "/v1/arbitrate", AUTH, "{}", 405, "allowed: POST");
+    expect_error(w, "POS", "/v1/arbitrate", AUTH, "{}", 405, "allowed: POST");
+    expect_error(w, "GETX", "/healthz", AUTH, NULL, 405, "GET, HEAD");
+    witness_serve(w, &req, T0, &rep);
+    assert_string_equal(rep.allow, "POST");
+    witness_reply_free(&rep);
+    free_witness(w);
+}
+
+static void test_token_required(void **state)
+{
+    struct witness *w = new_witness();
+    struct witness_request req = {
+        .method = "POST", .path = "/v1/alive", .body = "{}", .body_len = 2};
+    struct witness_reply rep;
+
+    expect_error(w, "POST", "/v1/alive", NULL, "{}", 401, "Authorization: Bearer");
+    expect_error(w, "POST", "/v1/arbitrate", "Bearer nope", "{}", 401, "wrong token");
+    assert_int_equal(witness_precheck(w, "POST", "/v1/alive", "Bearer nope"), 401);
+    assert_int_equal(witness_precheck(w, "POST", "/v1/alive", AUTH), 0);
+    witness_serve(w, &req, T0, &rep);
+    assert_int_equal(rep.status, 401);
+    assert_true(rep.challenge);
+    witness_reply_free(&rep);
+    free_witness(w);
+}
+
+static void test_bad_bodies(void **state)
+{
+    struct witness *w = new_witness();
+    struct witness_request req = {.method = "POST",
+                                  .path = "/v1/alive",
+                                  .authorization = AUTH,
+                                  .body_too_big = true,
+                                  .peer = "x"};
+    struct witness_reply rep;
+
+    expect_error(w, "POST", "/v1/alive", AUTH, "{not json", 400, "not valid JSON");
+    expect_error(w, "POST", "/v1/arbitrate", AUTH, "{\"cluster\": \"web\"}", 400,
+                 "'node' is missing");
+    expect_error(w, "POST", "/v1/alive", AUTH, "", 400, "empty");
+    witness_serve(w, &req, T0, &rep);
+    assert_int_equal(rep.status, 413);
+    witness_reply_free(&rep);
+    /* without the token, a big body is a 401 all the same */
+    req.authorization = NULL;
+    witness_serve(w, &req, T0, &rep);
+    assert_int_equal(rep.status, 401);
+    witness_reply_free(&rep);
+    assert_int_equal(w->reg.n_clusters, 0);
+    free_witness(w);
+}
+
+static const char *alive_body(char *buf, size_t size, const char *cluster, const char *node)
+{
+    snprintf(buf, size,
+             "{\"cluster\": \"%s\", \"node\": \"%s\", \"incarnation\": \"abc\", \"timeout_ms\": "
+             "1000, \"sees\": {\"other\": [\"lan1\"]}, \"state\": \"running\"}",
+             cluster, node);
+    return buf;
+}
+
+static void test_alive_round_trip(void **state)
+{
+    struct witness *w = new_witness();
+    char body[512];
+    int status;
+    json_t *j, *nodes;
+
+    j = serve(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "web 1", "alpha"), T0,
+              &status);
+    assert_int_equal(status, 200);
+    json_decref(j);
+    j = serve(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "web 1", "beta"),
+              T0 + 180 * MS, &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "cluster")), "web 1");
+    nodes = json_object_get(j, "nodes");
+    assert_int_equal(json_object_size(nodes), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(nodes, "alpha"), "age_ms")),
+                     180);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(nodes, "beta"), "age_ms")),
+                     0);
+    json_decref(j);
+
+    /* another cluster sees only its own node */
+    j = serve(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "db", "alpha"),
+              T0 + 200 * MS, &status);
+    assert_int_equal(json_object_size(json_object_get(j, "nodes")), 1);
+    json_decref(j);
+
+    /* a cluster belongs to the token that created it */
+    expect_error(w, "POST", "/v1/alive", "Bearer tok-2",
+                 alive_body(body, sizeof(body), "db", "beta"), 403, "another token");
+    free_witness(w);
+}
+
+static void test_arbitrate_round_trip(void **state)
+{
+    struct witness *w = new_witness();
+    struct witness_request req = {
+        .method = "POST", .path = "/v1/arbitrate", .authorization = AUTH, .peer = "x"};
+    struct witness_reply rep;
+    int status;
+    json_t *j;
+
+    j = serve(w, "POST", "/v1/arbitrate", AUTH,
+              "{\"cluster\": \"web\", \"node\": \"alpha\", \"epoch\": 8, \"members\": [\"alpha\", "
+              "\"beta\"]}",
+              T0, &status);
+    assert_int_equal(status, 200);
+    assert_true(json_is_true(json_object_get(j, "granted")));
+    json_decref(j);
+    req.body =
+        "{\"cluster\": \"web\", \"node\": \"gamma\", \"epoch\": 8, \"members\": [\"gamma\"]}";
+    req.body_len = strlen(req.body);
+    witness_serve(w, &req, T0, &rep);
+    assert_int_equal(rep.status, 200);
+    j = json_loads(rep.body, 0, NULL);
+    assert_true(json_is_false(json_object_get(j, "granted")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "winner"), "node")),
+                        "alpha");
+    assert_non_null(strstr(rep.note, "refused to node gamma"));
+    json_decref(j);
+    witness_reply_free(&rep);
+    free_witness(w);
+}
+
+static void test_full_is_507(void **state)
+{
+    struct witness *w = new_witness();
+    char body[512], name[32];
+    int status;
+
+    for (int i = 0; i < WITNESS_MAX_NODES; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        json_decref(serve(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "web", name),
+                          T0, &status));
+        assert_int_equal(status, 200);
+    }
+    expect_error(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "web", "late"), 507,
+                 "maximum of 64 nodes");
+    for (int i = 1; i < WITNESS_MAX_CLUSTERS; i++) {
+        snprintf(name, sizeof(name), "c%d", i);
+        json_decref(serve(w, "POST", "/v1/arbitrate", AUTH,
+                          (snprintf(body, sizeof(body),
+                                    "{\"cluster\": \"%s\", \"node\": \"a\", \"epoch\": 1, "
+                                    "\"members\": [\"a\"]}",
+                                    name),
+                           body),
+                          T0, &status));
+        assert_int_equal(status, 200);
+    }
+    expect_error(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "new", "a"), 507,
+                 "maximum of 1024 clusters");
+    free_witness(w);
+}
+
+static void test_listen_parse(void **state)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256], text[64];
+
+    assert_int_equal(listen_parse("127.0.0.1:9872", &ss, &len, err, sizeof(err)), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9872);
+    listen_format((struct sockaddr *)&ss, len, text, sizeof(text));
+    assert_string_equal(text, "127.0.0.1:9872");
+
+    assert_int_equal(listen_parse("[::1]:0", &ss, &len, err, sizeof(err)), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    listen_format((struct sockaddr *)&ss, len, text, sizeof(text));
+    assert_string_equal(text, "[::1]:0");
+
+    const char *bad[] = {"127.0.0.1",     "127.0.0.1:",     "127.0.0.1:65536", "127.0.0.1:-1",
+                         "127.0.0.1:80x", "::1:9872",       "[::1]9872",       "[::1:9872",
+                         "[]:1",          "localhost:9872", "[127.0.0.1]:1",   ":9872",
+                         "1.2.3.4.5:1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        if (listen_parse(bad[i], &ss, &len, err, sizeof(err)) != -EINVAL)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_non_null(strstr(err, bad[i]));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_healthz),          cmocka_unit_test(test_routes_and_methods),
+        cmocka_unit_test(test_token_required),   cmocka_unit_test(test_bad_bodies),
+        cmocka_unit_test(test_alive_round_trip), cmocka_unit_test(test_arbitrate_round_trip),
+        cmocka_unit_test(test_full_is_507),      cmocka_unit_test(test_listen_parse),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
