@@ -109,8 +109,8 @@ static void client_answer(struct api_client *c)
 static int client_write(struct api_client *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n =
+            send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN)
                 return sd_event_source_set_io_events(c->io, EPOLLOUT);
@@ -197,8 +197,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         srv->clients = c;
         srv->n_clients++;
         if (sd_event_add_io(srv->ev, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
-            sd_event_add_time_relative(srv->ev, &c->deadline, CLOCK_MONOTONIC,
-                                       API_CLIENT_DEADLINE, 0, on_client_deadline, c) < 0) {
+            sd_event_add_time_relative(srv->ev, &c->deadline, CLOCK_MONOTONIC, API_CLIENT_DEADLINE,
+                                       0, on_client_deadline, c) < 0) {
             client_free(c);
             continue;
         }

@@ -14,13 +14,13 @@ static struct {
 } log_state = {.to_stderr = true, .level = LOG_LVL_INFO};
 
 static const int syslog_prio[] = {
-    [LOG_LVL_ERR] = LOG_ERR,       [LOG_LVL_WARN] = LOG_WARNING, [LOG_LVL_NOTICE] = LOG_NOTICE,
-    [LOG_LVL_INFO] = LOG_INFO,     [LOG_LVL_DEBUG] = LOG_DEBUG,
+    [LOG_LVL_ERR] = LOG_ERR,   [LOG_LVL_WARN] = LOG_WARNING, [LOG_LVL_NOTICE] = LOG_NOTICE,
+    [LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_DEBUG] = LOG_DEBUG,
 };
 
 static const char *const level_name[] = {
-    [LOG_LVL_ERR] = "error",  [LOG_LVL_WARN] = "warning", [LOG_LVL_NOTICE] = "notice",
-    [LOG_LVL_INFO] = "info",  [LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_ERR] = "error", [LOG_LVL_WARN] = "warning", [LOG_LVL_NOTICE] = "notice",
+    [LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
 };
 
 void log_open(const char *ident, const char *node, bool to_stderr)
@@ -65,8 +65,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     if (log_state.node[0])
-        fprintf(stderr, "[%5lld.%03ld] %s[%s] %s: %s\n", (long long)ts.tv_sec,
-                ts.tv_nsec / 1000000, log_state.ident, log_state.node, level_name[level], line);
+        fprintf(stderr, "[%5lld.%03ld] %s[%s] %s: %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+                log_state.ident, log_state.node, level_name[level], line);
     else
         fprintf(stderr, "%s: %s: %s\n", log_state.ident, level_name[level], line);
 }

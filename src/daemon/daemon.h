@@ -12,6 +12,7 @@
 #include "../common/limits.h"
 #include "../conf/conf.h"
 #include "../links/links.h"
+#include "../links/witness_http.h"
 #include "../membership/peer.h"
 #include "../proto/proto.h"
 
@@ -35,13 +36,14 @@ struct daemon {
     struct daemon_opts opts;
     sd_event *ev;
     struct conf conf;
-    int self;           /* index of this node in conf.nodes */
+    int self; /* index of this node in conf.nodes */
     uint8_t key[VIGIL_KEY_BYTES];
     uint32_t cluster_id;
     uint64_t incarnation;
     vg_usec_t started_at;
 
     struct peer peers[VIGIL_MAX_NODES]; /* by index in conf.nodes; peers[self] unused */
+    struct peer_timing timing;          /* from conf, per link */
     struct udp_link udp[VIGIL_MAX_LINKS];
     uint64_t seq[VIGIL_MAX_LINKS];
 
@@ -52,6 +54,25 @@ struct daemon {
     vg_usec_t hb_next;
     uint8_t txbuf[WIRE_MAX_DATAGRAM];
     uint8_t rxbuf[WIRE_MAX_DATAGRAM + 1];
+
+    /* this node's own side of each link: udp socket bound, disk answering,
+     * witness reachable */
+    bool local_up[VIGIL_MAX_LINKS];
+    char local_why[VIGIL_MAX_LINKS][512];
+
+    /* disk links, by link index */
+    struct disk_link disk[VIGIL_MAX_LINKS];
+    sd_event_source *disk_ev[VIGIL_MAX_LINKS];
+    uint64_t disk_counter[VIGIL_MAX_LINKS][VIGIL_MAX_NODES]; /* by node index */
+    bool disk_counter_known[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
+    uint64_t disk_mailbox_seen[VIGIL_MAX_LINKS]; /* sequence handled */
+    bool disk_mailbox_valid[VIGIL_MAX_LINKS];
+    struct disk_mailbox disk_mailbox[VIGIL_MAX_LINKS]; /* the last request read */
+
+    /* witness links, by link index */
+    struct witness_http *witness[VIGIL_MAX_LINKS];
+    sd_event_source *witness_timer[VIGIL_MAX_LINKS];
+    struct witness_answer witness_answer; /* scratch for parsing */
 
     uint64_t drops[DROP__MAX];
     uint64_t sent, received, send_errors, late_timers;
@@ -68,6 +89,22 @@ int heartbeat_start(struct daemon *d);
 void heartbeat_stop(struct daemon *d);
 /* Re-arm timers after a timing change. */
 void heartbeat_retime(struct daemon *d);
+/* Re-arm the expiry timer after a peer's links changed. */
+void heartbeat_rearm(struct daemon *d);
+/* Log what one change of a peer's state machine did. */
+void peer_report(struct daemon *d, int i, const struct peer_change *chg);
+/* This node's own side of link l went up or down; `why` is logged. */
+void link_set_local(struct daemon *d, int l, bool up, const char *why);
+
+/* disklink.c: disk heartbeat links. */
+int disklink_start(struct daemon *d);
+void disklink_stop(struct daemon *d, bool clean);
+/* From the heartbeat timer: notice an I/O that hangs past the timeout. */
+void disklink_watch(struct daemon *d, vg_usec_t now);
+
+/* witnesslink.c: witness heartbeat links. */
+int witnesslink_start(struct daemon *d);
+void witnesslink_stop(struct daemon *d);
 
 /* status.c: the status object of docs/status-json.md. */
 json_t *status_build(const struct daemon *d);

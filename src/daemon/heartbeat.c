@@ -69,7 +69,7 @@ static void send_heartbeats(struct daemon *d, vg_usec_t now)
     fill_seen(d, &hb);
     for (int l = 0; l < d->conf.n_links; l++) {
         struct udp_link *ul = &d->udp[l];
-        if (ul->fd < 0)
+        if (d->conf.links[l].type != LINK_UDP || ul->fd < 0)
             continue;
         h.link = (uint8_t)l;
         for (int i = 0; i < d->conf.n_nodes; i++) {
@@ -97,8 +97,18 @@ static void send_heartbeats(struct daemon *d, vg_usec_t now)
     }
 }
 
-/* Log what one peer_on_heartbeat / peer_tick call changed. */
-static void report_change(struct daemon *d, int i, const struct peer_change *chg)
+/* Why a peer's link went down, as far as this node can tell. */
+static const char *down_reason(const struct daemon *d, int l, char *buf, size_t len)
+{
+    if (!d->local_up[l]) {
+        snprintf(buf, len, "this node's side of the link is down");
+        return buf;
+    }
+    snprintf(buf, len, "nothing valid for %" PRIu64 "ms", d->timing.timeout[l] / VG_USEC_PER_MSEC);
+    return buf;
+}
+
+void peer_report(struct daemon *d, int i, const struct peer_change *chg)
 {
     const struct conf_node *n = node_at(d, i);
     const struct peer *p = &d->peers[i];
@@ -108,16 +118,16 @@ static void report_change(struct daemon *d, int i, const struct peer_change *chg
             log_notice("node %s restarted: new incarnation %016" PRIx64 " (was %016" PRIx64 ")",
                        n->name, p->incarnation, chg->old_incarnation);
         else
-            log_info("node %s: first heartbeat, incarnation %016" PRIx64, n->name,
-                     p->incarnation);
+            log_info("node %s: first heartbeat, incarnation %016" PRIx64, n->name, p->incarnation);
     }
     for (int l = 0; l < d->conf.n_links; l++) {
         uint8_t bit = (uint8_t)(1u << l);
         if (chg->links_up & bit)
             log_notice("link %s to %s: up", d->conf.links[l].name, n->name);
+        char why[96];
         if (chg->links_down & bit)
-            log_notice("link %s to %s: down (no valid heartbeat for %" PRIu64 "ms)",
-                       d->conf.links[l].name, n->name, d->conf.timeout / VG_USEC_PER_MSEC);
+            log_notice("link %s to %s: down (%s)", d->conf.links[l].name, n->name,
+                       down_reason(d, l, why, sizeof(why)));
     }
     if (!chg->state_changed)
         return;
@@ -130,15 +140,23 @@ static void report_change(struct daemon *d, int i, const struct peer_change *chg
         log_warn("node %s: dead (lost on all links)", n->name);
 }
 
-static void rearm_expiry(struct daemon *d)
+/* The timeouts the state machine applies, per link, from the configuration. */
+static void timing_refresh(struct daemon *d)
 {
-    struct peer_timing t = {d->conf.timeout, d->conf.initial_timeout, d->started_at};
+    for (int l = 0; l < d->conf.n_links; l++)
+        d->timing.timeout[l] = d->conf.links[l].timeout;
+    d->timing.initial_timeout = d->conf.initial_timeout;
+    d->timing.started_at = d->started_at;
+}
+
+void heartbeat_rearm(struct daemon *d)
+{
     vg_usec_t next = VG_USEC_INFINITY;
 
     for (int i = 0; i < d->conf.n_nodes; i++) {
         if (i == d->self)
             continue;
-        vg_usec_t dl = peer_next_deadline(&d->peers[i], d->conf.n_links, &t);
+        vg_usec_t dl = peer_next_deadline(&d->peers[i], d->conf.n_links, &d->timing);
         if (dl < next)
             next = dl;
     }
@@ -152,14 +170,13 @@ static void rearm_expiry(struct daemon *d)
 
 static void expire_peers(struct daemon *d, vg_usec_t now)
 {
-    struct peer_timing t = {d->conf.timeout, d->conf.initial_timeout, d->started_at};
     struct peer_change chg;
 
     for (int i = 0; i < d->conf.n_nodes; i++) {
         if (i == d->self)
             continue;
-        peer_tick(&d->peers[i], d->conf.n_links, &t, now, &chg);
-        report_change(d, i, &chg);
+        peer_tick(&d->peers[i], d->conf.n_links, &d->timing, now, &chg);
+        peer_report(d, i, &chg);
     }
 }
 
@@ -168,7 +185,7 @@ static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
     struct daemon *d = userdata;
 
     expire_peers(d, clock_now());
-    rearm_expiry(d);
+    heartbeat_rearm(d);
     return 0;
 }
 
@@ -184,9 +201,9 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
                  late / 1000, late % 1000, d->conf.interval / VG_USEC_PER_MSEC);
     }
     send_heartbeats(d, now);
-    /* Expire before the receive side could mask a late wake-up. */
+    disklink_watch(d, now);
     expire_peers(d, now);
-    rearm_expiry(d);
+    heartbeat_rearm(d);
 
     d->hb_next += d->conf.interval;
     if (d->hb_next <= now)
@@ -259,11 +276,11 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             continue;
         d->received++;
         peer_on_heartbeat(&d->peers[i], link, &h, &hb, clock_now(), &chg);
-        report_change(d, i, &chg);
+        peer_report(d, i, &chg);
         changed = true;
     }
     if (changed)
-        rearm_expiry(d);
+        heartbeat_rearm(d);
     return 0;
 }
 
@@ -273,13 +290,18 @@ int heartbeat_start(struct daemon *d)
     vg_usec_t now = clock_now();
     int r;
 
+    timing_refresh(d);
     for (int i = 0; i < d->conf.n_nodes; i++)
         peer_init(&d->peers[i], d->conf.nodes[i].id, now);
-    for (int l = 0; l < d->conf.n_links; l++) {
+    for (int l = 0; l < d->conf.n_links; l++)
         d->udp[l].fd = -1;
+    for (int l = 0; l < d->conf.n_links; l++) {
+        if (d->conf.links[l].type != LINK_UDP)
+            continue;
         r = udp_link_open(&d->udp[l], d->conf.links[l].name, &self->addr[l], self->addr_len[l]);
         if (r < 0)
             return r;
+        d->local_up[l] = true;
         r = sd_event_add_io(d->ev, &d->rx[l], d->udp[l].fd, EPOLLIN, on_rx, d);
         if (r < 0)
             return r;
@@ -291,23 +313,51 @@ int heartbeat_start(struct daemon *d)
     if (r < 0)
         return r;
     sd_event_source_set_priority(d->hb_timer, PRIO_HEARTBEAT);
-    r = sd_event_add_time(d->ev, &d->expiry_timer, CLOCK_MONOTONIC, VG_USEC_INFINITY, 1,
-                          on_expiry, d);
+    r = sd_event_add_time(d->ev, &d->expiry_timer, CLOCK_MONOTONIC, VG_USEC_INFINITY, 1, on_expiry,
+                          d);
     if (r < 0)
         return r;
     sd_event_source_set_priority(d->expiry_timer, PRIO_HEARTBEAT);
-    rearm_expiry(d);
+    heartbeat_rearm(d);
     return 0;
+}
+
+void link_set_local(struct daemon *d, int l, bool up, const char *why)
+{
+    const struct conf_link *cl = &d->conf.links[l];
+    vg_usec_t now = clock_now();
+    struct peer_change chg;
+
+    snprintf(d->local_why[l], sizeof(d->local_why[l]), "%s", why ? why : "");
+    if (d->local_up[l] == up)
+        return;
+    d->local_up[l] = up;
+    if (up) {
+        log_notice("link %s (%s): up on this node%s%s", cl->name, conf_link_type_name(cl->type),
+                   why && *why ? ": " : "", why ? why : "");
+        return;
+    }
+    log_warn("link %s (%s): down on this node: %s", cl->name, conf_link_type_name(cl->type),
+             why ? why : "unknown reason");
+    /* What this node cannot see through, it sees nobody through. */
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i == d->self)
+            continue;
+        peer_link_lost(&d->peers[i], l, d->conf.n_links, now, &chg);
+        peer_report(d, i, &chg);
+    }
+    heartbeat_rearm(d);
 }
 
 void heartbeat_retime(struct daemon *d)
 {
     vg_usec_t now = clock_now();
 
+    timing_refresh(d);
     d->hb_next = now + d->conf.interval;
     sd_event_source_set_time(d->hb_timer, d->hb_next);
     sd_event_source_set_enabled(d->hb_timer, SD_EVENT_ON);
-    rearm_expiry(d);
+    heartbeat_rearm(d);
 }
 
 void heartbeat_stop(struct daemon *d)

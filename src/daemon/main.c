@@ -22,24 +22,28 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vigild -c FILE --node NAME [--state-dir DIR] [--socket PATH] "
-               "[--foreground] [--debug]\n"
-               "  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
-               "  -n, --node NAME     which [node] section of FILE is this node\n"
-               "  --state-dir DIR     where vigild keeps its state (default " DEFAULT_STATE_DIR
-               ")\n"
-               "  --socket PATH       control socket for vigilctl (default " DEFAULT_SOCKET ")\n"
-               "  -f, --foreground    stay in the foreground and log to stderr\n"
-               "  --debug             log debug messages too\n");
+    fprintf(f,
+            "usage: vigild -c FILE --node NAME [--state-dir DIR] [--socket PATH] "
+            "[--foreground] [--debug]\n"
+            "  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
+            "  -n, --node NAME     which [node] section of FILE is this node\n"
+            "  --state-dir DIR     where vigild keeps its state (default " DEFAULT_STATE_DIR ")\n"
+            "  --socket PATH       control socket for vigilctl (default " DEFAULT_SOCKET ")\n"
+            "  -f, --foreground    stay in the foreground and log to stderr\n"
+            "  --debug             log debug messages too\n");
 }
 
 static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *debug)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"node", required_argument, NULL, 'n'},
-        {"state-dir", required_argument, NULL, 's'}, {"socket", required_argument, NULL, 'S'},
-        {"foreground", no_argument, NULL, 'f'},     {"debug", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},           {0},
+        {"config", required_argument, NULL, 'c'},
+        {"node", required_argument, NULL, 'n'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"socket", required_argument, NULL, 'S'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"debug", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     int c;
 
@@ -48,14 +52,30 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *debug)
     o->socket_path = DEFAULT_SOCKET;
     while ((c = getopt_long(argc, argv, "c:n:fh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config_path = optarg; break;
-        case 'n': o->node_name = optarg; break;
-        case 's': o->state_dir = optarg; break;
-        case 'S': o->socket_path = optarg; break;
-        case 'f': o->foreground = true; break;
-        case 'd': *debug = true; break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return -EINVAL;
+        case 'c':
+            o->config_path = optarg;
+            break;
+        case 'n':
+            o->node_name = optarg;
+            break;
+        case 's':
+            o->state_dir = optarg;
+            break;
+        case 'S':
+            o->socket_path = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 'd':
+            *debug = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -EINVAL;
         }
     }
     if (optind < argc) {
@@ -160,11 +180,17 @@ static int setup_loop(struct daemon *d)
         return r;
     if ((r = heartbeat_start(d)) < 0)
         return r;
+    if ((r = disklink_start(d)) < 0)
+        return r;
+    if ((r = witnesslink_start(d)) < 0)
+        return r;
     return 0;
 }
 
 static void teardown(struct daemon *d)
 {
+    witnesslink_stop(d);
+    disklink_stop(d, true);
     heartbeat_stop(d);
     api_server_close(d->api);
     sd_event_source_disable_unref(d->sig_term);
@@ -187,6 +213,10 @@ int main(int argc, char **argv)
         log_set_level(LOG_LVL_DEBUG);
     if (sodium_init() < 0) {
         log_err("libsodium failed to initialise");
+        return 1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        log_err("libcurl failed to initialise");
         return 1;
     }
     if (load_setup(&d) < 0 || ensure_state_dir(d.opts.state_dir) < 0)
@@ -213,6 +243,7 @@ int main(int argc, char **argv)
                d.conf.timeout / 1000);
     r = sd_event_loop(d.ev);
     teardown(&d);
+    curl_global_cleanup();
     log_notice("stopped");
     log_close();
     return r < 0 ? 1 : 0;

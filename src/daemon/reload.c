@@ -17,8 +17,7 @@ void reload_config(struct daemon *d)
     if (conf_load(d->opts.config_path, &next, &diag) < 0) {
         for (int i = 0; i < diag.n; i++)
             log_err("%s", diag.msg[i]);
-        log_err("configuration not reloaded: %d error(s); the running configuration stays",
-                diag.n);
+        log_err("configuration not reloaded: %d error(s); the running configuration stays", diag.n);
         return;
     }
     if (conf_diff_beyond_timing(&d->conf, &next, why, sizeof(why))) {
@@ -27,7 +26,12 @@ void reload_config(struct daemon *d)
                 why);
         return;
     }
-    if (next.interval == d->conf.interval && next.timeout == d->conf.timeout &&
+    bool links_changed = false;
+    for (int l = 0; l < next.n_links; l++)
+        if (next.links[l].interval != d->conf.links[l].interval ||
+            next.links[l].timeout != d->conf.links[l].timeout)
+            links_changed = true;
+    if (!links_changed && next.interval == d->conf.interval && next.timeout == d->conf.timeout &&
         next.initial_timeout == d->conf.initial_timeout) {
         log_notice("configuration reloaded: nothing changed");
         return;
@@ -39,5 +43,13 @@ void reload_config(struct daemon *d)
     d->conf.interval = next.interval;
     d->conf.timeout = next.timeout;
     d->conf.initial_timeout = next.initial_timeout;
+    for (int l = 0; l < next.n_links; l++) {
+        if (next.links[l].interval != d->conf.links[l].interval ||
+            next.links[l].timeout != d->conf.links[l].timeout)
+            log_notice("link %s: interval %" PRIu64 "ms, timeout %" PRIu64 "ms", next.links[l].name,
+                       next.links[l].interval / 1000, next.links[l].timeout / 1000);
+        d->conf.links[l].interval = next.links[l].interval;
+        d->conf.links[l].timeout = next.links[l].timeout;
+    }
     heartbeat_retime(d);
 }

@@ -23,18 +23,50 @@ static json_t *hex64(uint64_t v)
     return json_string(buf);
 }
 
+/* What a link's own section says, by type. */
+static json_t *link_json(const struct daemon *d, int l)
+{
+    const struct conf_link *cl = &d->conf.links[l];
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", cl->name, "type",
+                  conf_link_type_name(cl->type), "state", d->local_up[l] ? "up" : "down", "detail",
+                  d->local_why[l], "interval_ms", (json_int_t)(cl->interval / VG_USEC_PER_MSEC),
+                  "timeout_ms", (json_int_t)(cl->timeout / VG_USEC_PER_MSEC));
+
+    switch (cl->type) {
+    case LINK_UDP:
+        json_object_set_new(o, "priority", json_integer(cl->priority));
+        json_object_set_new(o, "port", json_integer(cl->port));
+        json_object_set_new(o, "family", json_string(cl->family == AF_INET6 ? "ipv6" : "ipv4"));
+        json_object_set_new(o, "socket", json_string(d->udp[l].fd >= 0 ? "up" : "down"));
+        break;
+    case LINK_DISK:
+        json_object_set_new(o, "device", json_string(cl->device));
+        if (d->disk_mailbox_valid[l]) {
+            const struct disk_mailbox *m = &d->disk_mailbox[l];
+            const struct conf_node *from = conf_node_by_id(&d->conf, m->from);
+            json_object_set_new(o, "last_mailbox_request",
+                                json_pack("{s:s, s:s, s:I, s:I}", "request",
+                                          disk_request_name(m->request), "from",
+                                          from ? from->name : "?", "sequence",
+                                          (json_int_t)m->sequence, "epoch", (json_int_t)m->epoch));
+        }
+        break;
+    case LINK_WITNESS:
+        json_object_set_new(o, "url", json_string(cl->url));
+        if (cl->proxy[0])
+            json_object_set_new(o, "proxy", json_string(cl->proxy));
+        break;
+    }
+    return o;
+}
+
 static json_t *links_json(const struct daemon *d)
 {
     json_t *a = json_array();
 
-    for (int l = 0; l < d->conf.n_links; l++) {
-        const struct conf_link *cl = &d->conf.links[l];
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "name", cl->name, "type", "udp",
-                         "priority", cl->priority, "port", cl->port, "family",
-                         cl->family == AF_INET6 ? "ipv6" : "ipv4", "socket",
-                         d->udp[l].fd >= 0 ? "up" : "down"));
-    }
+    for (int l = 0; l < d->conf.n_links; l++)
+        json_array_append_new(a, link_json(d, l));
     return a;
 }
 
@@ -51,9 +83,10 @@ static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
         json_object_set_new(
             detail, name,
             json_pack("{s:f, s:o, s:o, s:o}", "since_mono", mono_seconds(pl->since),
-                      "last_rx_ago_ms", pl->last_rx ? json_real(msec(now - pl->last_rx)) : json_null(),
-                      "rtt_ms", pl->rtt_valid ? json_real(msec(pl->rtt_last)) : json_null(),
-                      "srtt_ms", pl->rtt_valid ? json_real(msec(pl->rtt_smooth)) : json_null()));
+                      "last_rx_ago_ms",
+                      pl->last_rx ? json_real(msec(now - pl->last_rx)) : json_null(), "rtt_ms",
+                      pl->rtt_valid ? json_real(msec(pl->rtt_last)) : json_null(), "srtt_ms",
+                      pl->rtt_valid ? json_real(msec(pl->rtt_smooth)) : json_null()));
     }
     for (int j = 0; j < d->conf.n_nodes; j++) {
         uint8_t mask = p->sees[d->conf.nodes[j].id];
@@ -79,10 +112,10 @@ static json_t *self_json(const struct daemon *d)
 
     for (int l = 0; l < d->conf.n_links; l++)
         json_object_set_new(links, d->conf.links[l].name,
-                            json_string(d->udp[l].fd >= 0 ? "up" : "down"));
-    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id, "self",
-                     1, "state", "alive", "since_mono", mono_seconds(d->started_at),
-                     "incarnation", hex64(d->incarnation), "links", links);
+                            json_string(d->local_up[l] ? "up" : "down"));
+    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id, "self", 1,
+                     "state", "alive", "since_mono", mono_seconds(d->started_at), "incarnation",
+                     hex64(d->incarnation), "links", links);
 }
 
 /* Until membership lands: the alive nodes, lowest id coordinating. */
@@ -118,14 +151,14 @@ json_t *status_build(const struct daemon *d)
         "{s:s, s:i, s:s, s:o, s:{s:s, s:I, s:I, s:I, s:b}, s:{s:b, s:s}, s:f, s:f, s:o, s:o,"
         " s:o, s:[], s:o, s:{s:I, s:I, s:I, s:I}}",
         "node", d->conf.nodes[d->self].name, "id", d->conf.nodes[d->self].id, "cluster",
-        d->conf.cluster_name, "incarnation", hex64(d->incarnation), "config", "path",
-        d->conf.path, "interval_ms", (json_int_t)(d->conf.interval / VG_USEC_PER_MSEC),
-        "timeout_ms", (json_int_t)(d->conf.timeout / VG_USEC_PER_MSEC), "initial_timeout_ms",
+        d->conf.cluster_name, "incarnation", hex64(d->incarnation), "config", "path", d->conf.path,
+        "interval_ms", (json_int_t)(d->conf.interval / VG_USEC_PER_MSEC), "timeout_ms",
+        (json_int_t)(d->conf.timeout / VG_USEC_PER_MSEC), "initial_timeout_ms",
         (json_int_t)(d->conf.initial_timeout / VG_USEC_PER_MSEC), "realtime", d->conf.realtime,
         "realtime", "memory_locked", d->memory_locked, "scheduler",
         d->realtime_sched ? "fifo" : "other", "uptime_s", mono_seconds(now - d->started_at),
-        "now_mono", mono_seconds(now), "view", view_json(d), "links", links_json(d), "nodes",
-        nodes, "groups", "drops", drops, "counters", "sent", (json_int_t)d->sent, "received",
+        "now_mono", mono_seconds(now), "view", view_json(d), "links", links_json(d), "nodes", nodes,
+        "groups", "drops", drops, "counters", "sent", (json_int_t)d->sent, "received",
         (json_int_t)d->received, "send_errors", (json_int_t)d->send_errors, "late_timers",
         (json_int_t)d->late_timers);
 }

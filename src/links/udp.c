@@ -65,8 +65,8 @@ int udp_link_send(struct udp_link *l, const void *buf, size_t len,
 {
     if (l->fd < 0)
         return -EBADF;
-    ssize_t n = sendto(l->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)to,
-                       to_len);
+    ssize_t n =
+        sendto(l->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)to, to_len);
     if (n < 0)
         return -errno;
     return 0;

@@ -1,0 +1,144 @@
+/* Disk heartbeat links in the daemon: start each link's I/O thread, turn
+ * its rounds into peer evidence, watch for I/O that hangs, and pass on
+ * mailbox requests. A peer is up on the disk while its counter advances. */
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+
+static int link_of_source(const struct daemon *d, sd_event_source *s)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->disk_ev[l] == s)
+            return l;
+    return -1;
+}
+
+/* A mailbox request addressed to this node: log it once, keep it for
+ * status, and clear the block so the next request can be seen. Acting on it
+ * (stand down, reset) belongs to the membership and fencing issues. */
+static void take_mailbox(struct daemon *d, int l, const struct disk_mailbox *m)
+{
+    if (m->request == DISK_REQ_NONE || m->sequence <= d->disk_mailbox_seen[l])
+        return;
+    const struct conf_node *from = conf_node_by_id(&d->conf, m->from);
+    d->disk_mailbox_seen[l] = m->sequence;
+    d->disk_mailbox[l] = *m;
+    d->disk_mailbox_valid[l] = true;
+    log_warn("disk link %s: mailbox request '%s' from %s (sequence %" PRIu64 ", epoch %" PRIu64 ")",
+             d->conf.links[l].name, disk_request_name(m->request), from ? from->name : "?",
+             m->sequence, m->epoch);
+    disk_link_clear_mailbox(&d->disk[l]);
+}
+
+static void take_round(struct daemon *d, int l, const struct disk_result *r, vg_usec_t now)
+{
+    const struct conf_link *cl = &d->conf.links[l];
+    struct peer_change chg;
+    char why[600];
+
+    if (!r->ready || r->error) {
+        snprintf(why, sizeof(why), "%s: %s", cl->device, r->error_text);
+        link_set_local(d, l, false, why);
+        return;
+    }
+    link_set_local(d, l, true, r->error_text);
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        int id = d->conf.nodes[i].id;
+        if (i == d->self || !r->slot_valid[id])
+            continue;
+        const struct disk_slot *s = &r->slots[id];
+        bool first = !d->disk_counter_known[l][i];
+        if (!first && s->counter == d->disk_counter[l][i])
+            continue; /* not advancing: the timeout will tell */
+        d->disk_counter[l][i] = s->counter;
+        d->disk_counter_known[l][i] = true;
+        if (first)
+            continue; /* a slot left from long ago proves nothing until it moves */
+        if (s->state == DISK_SLOT_STOPPED) {
+            peer_link_lost(&d->peers[i], l, d->conf.n_links, now, &chg);
+            if (chg.links_down)
+                log_notice("disk link %s: %s wrote that it stopped", cl->name,
+                           d->conf.nodes[i].name);
+        } else {
+            peer_on_evidence(&d->peers[i], l, now, now, &d->timing, &chg);
+        }
+        peer_report(d, i, &chg);
+    }
+    if (r->mailbox_valid)
+        take_mailbox(d, l, &r->mailbox);
+    heartbeat_rearm(d);
+}
+
+static int on_disk_round(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct daemon *d = userdata;
+    struct disk_result r;
+    uint64_t n;
+    int l = link_of_source(d, s);
+
+    if (read(fd, &n, sizeof(n)) < 0 || l < 0)
+        return 0;
+    disk_link_result(&d->disk[l], &r);
+    take_round(d, l, &r, clock_now());
+    return 0;
+}
+
+int disklink_start(struct daemon *d)
+{
+    const struct conf_node *self = &d->conf.nodes[d->self];
+    int r;
+
+    for (int l = 0; l < d->conf.n_links; l++) {
+        const struct conf_link *cl = &d->conf.links[l];
+        if (cl->type != LINK_DISK)
+            continue;
+        snprintf(d->local_why[l], sizeof(d->local_why[l]), "%s: not read yet", cl->device);
+        r = disk_link_start(&d->disk[l], cl->name, cl->device, d->cluster_id, self->id,
+                            d->incarnation, cl->interval);
+        if (r < 0) {
+            log_err("disk link %s: cannot start its I/O thread: %s", cl->name, strerror(-r));
+            return r;
+        }
+        r = sd_event_add_io(d->ev, &d->disk_ev[l], d->disk[l].event_fd, EPOLLIN, on_disk_round, d);
+        if (r < 0)
+            return r;
+        sd_event_source_set_priority(d->disk_ev[l], PRIO_HEARTBEAT);
+    }
+    return 0;
+}
+
+void disklink_watch(struct daemon *d, vg_usec_t now)
+{
+    char why[600];
+
+    for (int l = 0; l < d->conf.n_links; l++) {
+        const struct conf_link *cl = &d->conf.links[l];
+        if (cl->type != LINK_DISK || !d->local_up[l])
+            continue;
+        vg_usec_t age = disk_link_io_age(&d->disk[l], now);
+        if (age < d->timing.timeout[l])
+            continue;
+        snprintf(why, sizeof(why),
+                 "%s: an I/O has not completed for %" PRIu64 "ms (device hangs); heartbeats "
+                 "on the other links go on",
+                 cl->device, age / VG_USEC_PER_MSEC);
+        link_set_local(d, l, false, why);
+    }
+}
+
+void disklink_stop(struct daemon *d, bool clean)
+{
+    for (int l = 0; l < d->conf.n_links; l++) {
+        if (d->conf.links[l].type != LINK_DISK)
+            continue;
+        d->disk_ev[l] = sd_event_source_disable_unref(d->disk_ev[l]);
+        disk_link_stop(&d->disk[l], clean);
+        if (d->disk[l].thread_started)
+            log_warn("disk link %s: I/O on %s hangs; not waiting for it", d->conf.links[l].name,
+                     d->conf.links[l].device);
+    }
+}
