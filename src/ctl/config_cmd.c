@@ -23,37 +23,6 @@ static void config_usage(FILE *out)
                  "  -h, --help  show this help\n");
 }
 
-/* A duration the way the configuration writes it: "200ms", "1s", "2m". */
-static void format_duration(char *buf, size_t size, vg_usec_t us)
-{
-    static const struct {
-        vg_usec_t unit;
-        const char *name;
-    } units[] = {
-        {3600 * VG_USEC_PER_SEC, "h"},
-        {60 * VG_USEC_PER_SEC, "m"},
-        {VG_USEC_PER_SEC, "s"},
-        {VG_USEC_PER_MSEC, "ms"},
-    };
-
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (us != 0 && us % units[i].unit == 0) {
-            snprintf(buf, size, "%llu%s", (unsigned long long)(us / units[i].unit), units[i].name);
-            return;
-        }
-    }
-    snprintf(buf, size, "%lluus", (unsigned long long)us);
-}
-
-static const char *link_type_name(enum link_type t)
-{
-    switch (t) {
-    case LINK_UDP:
-        return "udp";
-    }
-    return "?";
-}
-
 static const char *family_name(int family)
 {
     return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "?";
@@ -71,12 +40,26 @@ static void write_summary(FILE *out, const char *path, const struct conf *c)
     fprintf(out, "; %d link%s:", c->n_links, c->n_links == 1 ? "" : "s");
     for (int i = 0; i < c->n_links; i++) {
         const struct conf_link *l = &c->links[i];
-        fprintf(out, "%s %s (%s, priority %d, port %u, %s)", i ? "," : "", l->name,
-                link_type_name(l->type), l->priority, (unsigned)l->port, family_name(l->family));
+        char iv[32], to[32];
+        fprintf(out, "%s %s (%s", i ? "," : "", l->name, conf_link_type_name(l->type));
+        switch (l->type) {
+        case LINK_UDP:
+            fprintf(out, ", priority %d, port %u, %s)", l->priority, (unsigned)l->port,
+                    family_name(l->family));
+            break;
+        case LINK_DISK:
+        case LINK_WITNESS:
+            conf_format_duration(l->interval, iv, sizeof(iv));
+            conf_format_duration(l->timeout, to, sizeof(to));
+            fprintf(out, " %s%s%s, interval %s, timeout %s)",
+                    l->type == LINK_DISK ? l->device : l->url, l->proxy[0] ? " via proxy " : "",
+                    l->proxy, iv, to);
+            break;
+        }
     }
-    format_duration(a, sizeof(a), c->interval);
-    format_duration(b, sizeof(b), c->timeout);
-    format_duration(d, sizeof(d), c->initial_timeout);
+    conf_format_duration(c->interval, a, sizeof(a));
+    conf_format_duration(c->timeout, b, sizeof(b));
+    conf_format_duration(c->initial_timeout, d, sizeof(d));
     fprintf(out,
             ". A heartbeat every %s; a link is down after %s without one; at start-up a node "
             "not yet seen is dead after %s. Key file %s; real-time scheduling %s.",
