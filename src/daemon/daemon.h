@@ -98,7 +98,8 @@ void link_set_local(struct daemon *d, int l, bool up, const char *why);
 
 /* disklink.c: disk heartbeat links. */
 int disklink_start(struct daemon *d);
-void disklink_stop(struct daemon *d, bool clean);
+/* Stop the disk threads; true when one is stuck in an I/O that hangs. */
+bool disklink_stop(struct daemon *d, bool clean);
 /* From the heartbeat timer: notice an I/O that hangs past the timeout. */
 void disklink_watch(struct daemon *d, vg_usec_t now);
 

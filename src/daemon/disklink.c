@@ -130,15 +130,20 @@ void disklink_watch(struct daemon *d, vg_usec_t now)
     }
 }
 
-void disklink_stop(struct daemon *d, bool clean)
+bool disklink_stop(struct daemon *d, bool clean)
 {
+    bool stuck = false;
+
     for (int l = 0; l < d->conf.n_links; l++) {
         if (d->conf.links[l].type != LINK_DISK)
             continue;
         d->disk_ev[l] = sd_event_source_disable_unref(d->disk_ev[l]);
         disk_link_stop(&d->disk[l], clean);
-        if (d->disk[l].thread_started)
+        if (d->disk[l].thread_started) {
             log_warn("disk link %s: I/O on %s hangs; not waiting for it", d->conf.links[l].name,
                      d->conf.links[l].device);
+            stuck = true;
+        }
     }
+    return stuck;
 }

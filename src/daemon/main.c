@@ -187,10 +187,13 @@ static int setup_loop(struct daemon *d)
     return 0;
 }
 
-static void teardown(struct daemon *d)
+/* Returns true when a disk thread is stuck in an I/O that hangs: the
+ * process must then leave without waiting for anything (exit handlers
+ * included), or it would hang with the device. */
+static bool teardown(struct daemon *d)
 {
     witnesslink_stop(d);
-    disklink_stop(d, true);
+    bool stuck = disklink_stop(d, true);
     heartbeat_stop(d);
     api_server_close(d->api);
     sd_event_source_disable_unref(d->sig_term);
@@ -198,6 +201,7 @@ static void teardown(struct daemon *d)
     sd_event_source_disable_unref(d->sig_hup);
     sd_event_unref(d->ev);
     sodium_memzero(d->key, sizeof(d->key));
+    return stuck;
 }
 
 int main(int argc, char **argv)
@@ -242,7 +246,10 @@ int main(int argc, char **argv)
                d.incarnation, d.conf.n_nodes, d.conf.n_links, d.conf.interval / 1000,
                d.conf.timeout / 1000);
     r = sd_event_loop(d.ev);
-    teardown(&d);
+    if (teardown(&d)) {
+        log_notice("stopped (leaving a disk I/O that hangs behind)");
+        _exit(r < 0 ? 1 : 0);
+    }
     curl_global_cleanup();
     log_notice("stopped");
     log_close();
