@@ -28,6 +28,22 @@ static const char *family_name(int family)
     return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "?";
 }
 
+/* Every error conf_load() found, then "FILE: N error(s)", on stderr. */
+void ctl_print_conf_errors(const char *path, int r, const struct conf_diag *diag)
+{
+    int n = diag->n + diag->dropped;
+
+    for (int i = 0; i < diag->n && i < CONF_DIAG_MAX; i++)
+        fprintf(stderr, "%s\n", diag->msg[i]);
+    if (diag->dropped > 0)
+        fprintf(stderr, "... and %d more error(s)\n", diag->dropped);
+    if (n == 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(-r));
+        n = 1;
+    }
+    fprintf(stderr, "%s: %d error(s)\n", path, n);
+}
+
 /* The summary as one unwrapped paragraph. */
 static void write_summary(FILE *out, const char *path, const struct conf *c)
 {
@@ -109,17 +125,7 @@ static int config_check(const char *path)
     }
     r = conf_load(path, c, diag);
     if (r < 0) {
-        int n = diag->n + diag->dropped;
-
-        for (int i = 0; i < diag->n && i < CONF_DIAG_MAX; i++)
-            fprintf(stderr, "%s\n", diag->msg[i]);
-        if (diag->dropped > 0)
-            fprintf(stderr, "... and %d more error(s)\n", diag->dropped);
-        if (n == 0) {
-            fprintf(stderr, "%s: %s\n", path, strerror(-r));
-            n = 1;
-        }
-        fprintf(stderr, "%s: %d error(s)\n", path, n);
+        ctl_print_conf_errors(path, r, diag);
         goto out;
     }
 

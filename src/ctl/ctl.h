@@ -73,9 +73,17 @@ int ctl_call(const char *socket_path, const char *command, json_t **reply, char 
  * writing to out failed. */
 int ctl_status_render(const json_t *status, FILE *out);
 
+/* "0.4s", "12s", "5m03s", "2h05m", "3d04h" (negative: "-1.2s"). */
+void ctl_format_age(char *buf, size_t size, double seconds);
+
+/* Print every error of a failed conf_load() and "FILE: N error(s)". */
+struct conf_diag;
+void ctl_print_conf_errors(const char *path, int r, const struct conf_diag *diag);
+
 /* The commands. */
 extern const struct ctl_command ctl_cmd_status;
 extern const struct ctl_command ctl_cmd_keygen;
 extern const struct ctl_command ctl_cmd_config;
+extern const struct ctl_command ctl_cmd_disk;
 
 #endif

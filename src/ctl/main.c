@@ -2,7 +2,6 @@
 #include "ctl.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +9,12 @@ static const struct ctl_command *const commands[] = {
     &ctl_cmd_status,
     &ctl_cmd_config,
     &ctl_cmd_keygen,
+    &ctl_cmd_disk,
 };
 
 /* Commands of DESIGN.md that this vigilctl does not have yet: named as such
  * rather than as unknown, so that a user knows the name is right. */
-static const char *const planned[] = {"move", "stop", "start", "standby", "unstandby", "disk"};
+static const char *const planned[] = {"move", "stop", "start", "standby", "unstandby"};
 
 static void usage(FILE *out)
 {
@@ -35,38 +35,6 @@ static void usage(FILE *out)
             "\n"
             "exit status: 0 success, 1 the command failed, 2 bad command line.\n",
             CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET);
-}
-
-__attribute__((format(printf, 1, 0))) static void verror(const char *fmt, va_list ap)
-{
-    fputs("vigilctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
-void ctl_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    verror(fmt, ap);
-    va_end(ap);
-}
-
-int ctl_usage_error(void (*cmd_usage)(FILE *), const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    verror(fmt, ap);
-    va_end(ap);
-    cmd_usage(stderr);
-    return CTL_EXIT_USAGE;
-}
-
-int ctl_is_help(const char *arg)
-{
-    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
 static const struct ctl_command *find_command(const char *name)

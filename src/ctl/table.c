@@ -79,19 +79,24 @@ static void str_or_unknown(char *buf, size_t size, const char *s)
     cell_set(buf, size, s ? s : "?");
 }
 
-/* "0.4s", "12s", "5m03s", "2h05m", "3d04h": how long a node has been in its state. */
-static void format_age(char *buf, size_t size, double s)
+/* "0.4s", "12s", "5m03s", "2h05m", "3d04h": how long something has been so;
+ * negative when a writer's clock is ahead of ours. */
+void ctl_format_age(char *buf, size_t size, double s)
 {
+    const char *sign = s < 0 ? "-" : "";
+
+    if (s < 0)
+        s = -s;
     if (s < 10)
-        snprintf(buf, size, "%.1fs", s);
+        snprintf(buf, size, "%s%.1fs", sign, s);
     else if (s < 60)
-        snprintf(buf, size, "%ds", (int)s);
+        snprintf(buf, size, "%s%ds", sign, (int)s);
     else if (s < 3600)
-        snprintf(buf, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+        snprintf(buf, size, "%s%dm%02ds", sign, (int)s / 60, (int)s % 60);
     else if (s < 86400)
-        snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)s % 3600 / 60);
+        snprintf(buf, size, "%s%dh%02dm", sign, (int)(s / 3600), (int)s % 3600 / 60);
     else if (s < 1e9)
-        snprintf(buf, size, "%dd%02dh", (int)(s / 86400), (int)s % 86400 / 3600);
+        snprintf(buf, size, "%s%dd%02dh", sign, (int)(s / 86400), (int)s % 86400 / 3600);
     else
         snprintf(buf, size, "?");
 }
@@ -210,7 +215,7 @@ static void format_cell(const struct table *t, const json_t *node, int col, char
         break;
     case COL_FOR:
         if (get_num(node, "since_mono", &since) && since <= t->now)
-            format_age(buf, size, t->now - since);
+            ctl_format_age(buf, size, t->now - since);
         else
             cell_set(buf, size, "?");
         break;
@@ -291,7 +296,7 @@ static void render_header(FILE *out, const struct table *t)
     str_or_unknown(a, sizeof(a), get_str(st, "incarnation"));
     fprintf(out, "  incarnation %s", a);
     if (get_num(st, "uptime_s", &up) && up >= 0) {
-        format_age(a, sizeof(a), up);
+        ctl_format_age(a, sizeof(a), up);
         fprintf(out, "  uptime %s", a);
     }
     fputc('\n', out);

@@ -1,6 +1,6 @@
 /* Unit tests of the text view of `vigilctl status` (src/ctl/table.c): a
  * canned status object in, text out; and no crash, whatever the object holds.
- * table.c is included because unit tests link libvigil only, not vigilctl. */
+ * Linked with vigilctl's objects (Makefile), so only through its header. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ctl/table.c"
+#include "../../src/ctl/ctl.h"
+
+/* As in table.c. */
+#define CELL_MAX 96      /* a cell's text, with the NUL; longer text is cut */
+#define MAX_LINK_COLS 16 /* more links than this are counted, not shown */
 
 static const char canned[] =
     "{\"node\": \"alpha\", \"id\": 1, \"cluster\": \"web\","
@@ -366,35 +370,91 @@ static void test_hostile_names(void **state)
     json_decref(st);
 }
 
-static void test_cell_set_cut(void **state)
+/* The text of the cell of row `name` under the column headed `col`. */
+static void cell_of(const char *text, const char *name, const char *col, char *buf, size_t size)
 {
-    char buf[6];
+    const char *head = row_of(text, "NODE"), *row = row_of(text, name), *h;
+    size_t off, n;
 
-    cell_set(buf, sizeof(buf), "abcd\xc3\xa9");
-    assert_string_equal(buf, "abcd");
-    cell_set(buf, sizeof(buf), "ab\xc3\xa9z");
-    assert_string_equal(buf, "ab\xc3\xa9z");
-    cell_set(buf, sizeof(buf), "a\t");
-    assert_string_equal(buf, "a?");
-    assert_int_equal(text_width("\xc3\xa9t\xc3\xa9"), 3);
+    assert_non_null(head);
+    if (!row)
+        fail_msg("no row for %s in:\n%s", name, text);
+    h = strstr(head, col);
+    assert_non_null(h);
+    off = (size_t)(h - head);
+    n = strcspn(row + off, " \n");
+    snprintf(buf, size, "%.*s", (int)n, row + off);
 }
 
+/* Characters (not bytes) before p in its line. */
+static size_t columns_before(const char *line, const char *p)
+{
+    size_t w = 0;
+
+    for (; line < p; line++)
+        if (((unsigned char)*line & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+/* A name is cut to a cell without splitting a UTF-8 character, control
+ * characters become '?', and columns count characters, not bytes. */
+static void test_cell_cut(void **state)
+{
+    char cut[CELL_MAX + 8], want[CELL_MAX];
+    json_t *st;
+    char *out;
+    const char *head, *row;
+
+    memset(cut, 'a', CELL_MAX - 2);
+    memcpy(cut + CELL_MAX - 2, "\xc3\xa9", 3); /* the cut falls inside the é */
+    memset(want, 'a', CELL_MAX - 2);
+    want[CELL_MAX - 2] = '\0';
+    st = json_pack("{s:s, s:[{s:s, s:i, s:s}, {s:s, s:i, s:s}, {s:s, s:i, s:s}]}", "node", "x",
+                   "nodes", "name", cut, "id", 1, "state", "alive", "name", "\xc3\xa9t\xc3\xa9",
+                   "id", 2, "state", "dead", "name", "a\t", "id", 3, "state", "dead");
+    assert_non_null(st);
+    out = render(st);
+    assert_non_null(row_of(out, want));
+    assert_null(strstr(out, "\xc3 "));
+    assert_non_null(row_of(out, "a?"));
+    head = row_of(out, "NODE");
+    row = row_of(out, "\xc3\xa9t\xc3\xa9");
+    assert_non_null(row);
+    assert_int_equal(columns_before(head, strstr(head, "STATE")),
+                     columns_before(row, strstr(row, "dead")));
+    free(out);
+    json_decref(st);
+}
+
+/* The FOR column: how long a node has been in its state. */
 static void test_format_age(void **state)
 {
-    char buf[32];
+    static const struct {
+        const char *name;
+        double age;
+        const char *want;
+    } cases[] = {
+        {"n1", 0.44, "0.4s"},  {"n2", 42.9, "42s"},    {"n3", 183, "3m03s"},
+        {"n4", 7500, "2h05m"}, {"n5", 90000, "1d01h"}, {"n6", 1e12, "?"},
+    };
+    const double now = 2e12;
+    json_t *st = json_pack("{s:s, s:f, s:[]}", "node", "x", "now_mono", now, "nodes");
+    char buf[64], *out;
 
-    format_age(buf, sizeof(buf), 0.44);
-    assert_string_equal(buf, "0.4s");
-    format_age(buf, sizeof(buf), 42.9);
-    assert_string_equal(buf, "42s");
-    format_age(buf, sizeof(buf), 183);
-    assert_string_equal(buf, "3m03s");
-    format_age(buf, sizeof(buf), 7500);
-    assert_string_equal(buf, "2h05m");
-    format_age(buf, sizeof(buf), 90000);
-    assert_string_equal(buf, "1d01h");
-    format_age(buf, sizeof(buf), 1e12);
-    assert_string_equal(buf, "?");
+    assert_non_null(st);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        json_array_append_new(json_object_get(st, "nodes"),
+                              json_pack("{s:s, s:i, s:s, s:f}", "name", cases[i].name, "id",
+                                        (int)i + 1, "state", "alive", "since_mono",
+                                        now - cases[i].age));
+    out = render(st);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cell_of(out, cases[i].name, "FOR", buf, sizeof(buf));
+        assert_string_equal(buf, cases[i].want);
+    }
+    free(out);
+    json_decref(st);
 }
 
 int main(void)
@@ -408,7 +468,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_every_field_every_type),
         cmocka_unit_test(test_hostile_names),
-        cmocka_unit_test(test_cell_set_cut),
+        cmocka_unit_test(test_cell_cut),
         cmocka_unit_test(test_format_age),
     };
 
