@@ -92,8 +92,10 @@ check-unit: $(TEST_BINS)
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; $$t; done
 
 # System tests: real daemons in network namespaces; they skip without root.
+# PYTEST_ARGS='-m "not soak"' leaves out the soak tests (minutes long).
+PYTEST_ARGS ?=
 check-system: $(BINS)
-	VIGIL_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system
+	VIGIL_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs $(PYTEST_ARGS) tests/system
 
 check: check-unit check-system
 
