@@ -8,12 +8,13 @@ BUILD ?= $(if $(filter 1,$(SAN)),build-san,build)
 PYTHON ?= /usr/bin/python3
 
 PKGS := libsystemd inih jansson libsodium
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libmicrohttpd blkid)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libmicrohttpd blkid libmnl)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CURL_LIBS := $(shell pkg-config --libs libcurl)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd)
 BLKID_LIBS := $(shell pkg-config --libs blkid)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+MNL_LIBS := $(shell pkg-config --libs libmnl)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -26,7 +27,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # libvigil: everything vigild, vigilctl, vigil-witness and the unit tests share
-LIB_SRCS := $(wildcard src/common/*.c src/conf/*.c src/proto/*.c src/membership/*.c) \
+LIB_SRCS := $(wildcard src/common/*.c src/conf/*.c src/proto/*.c src/membership/*.c src/resources/*.c) \
             src/links/disk_io.c
 VIGILD_SRCS := $(filter-out src/links/disk_io.c,$(wildcard src/daemon/*.c src/links/*.c src/api/*.c))
 CTL_SRCS := $(wildcard src/ctl/*.c)
@@ -85,6 +86,12 @@ $(WITNESS_TEST_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(WITNESS_TE
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# test-only tools the system tests drive (tests/tools)
+$(BUILD)/tests/vigil_iptool: $(BUILD)/obj/tests/tools/vigil_iptool.o $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+TEST_TOOLS := $(BUILD)/tests/vigil_iptool
+
 unit-tests: $(TEST_BINS)
 
 # Unit tests: plain C with cmocka, fast.
@@ -94,7 +101,7 @@ check-unit: $(TEST_BINS)
 # System tests: real daemons in network namespaces; they skip without root.
 # PYTEST_ARGS='-m "not soak"' leaves out the soak tests (minutes long).
 PYTEST_ARGS ?=
-check-system: $(BINS)
+check-system: $(BINS) $(TEST_TOOLS)
 	VIGIL_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs $(PYTEST_ARGS) tests/system
 
 check: check-unit check-system
@@ -105,7 +112,7 @@ demo: $(BINS)
 bench: $(BINS)
 	VIGIL_BUILD=$(BUILD) $(PYTHON) bench/detect
 
-FORMAT_FILES = $(LIB_SRCS) $(VIGILD_SRCS) $(CTL_SRCS) $(WITNESS_SRCS) $(TEST_SRCS) $(wildcard src/*/*.h)
+FORMAT_FILES = $(LIB_SRCS) $(VIGILD_SRCS) $(CTL_SRCS) $(WITNESS_SRCS) $(TEST_SRCS) $(wildcard src/*/*.h tests/tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)
