@@ -1,4 +1,5 @@
 #include "keyfile.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,18 +12,6 @@
 #include <unistd.h>
 
 #define KEY_HEX_LEN (2 * VIGIL_KEY_BYTES)
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_hex(unsigned char c)
 {
@@ -42,28 +31,30 @@ int keyfile_parse(const char *text, size_t len, uint8_t key[VIGIL_KEY_BYTES], ch
     while (n < len && is_hex((unsigned char)text[n]))
         n++;
     if (n > KEY_HEX_LEN) {
-        set_err(err, errlen, "expected 64 hex digits on one line, found more (%zu)", n);
+        errbuf_set(err, errlen, "expected 64 hex digits on one line, found more (%zu)", n);
         return -EINVAL;
     }
     if (n < KEY_HEX_LEN) {
         if (n < len && !is_space((unsigned char)text[n]))
-            set_err(err, errlen,
-                    "expected 64 hex digits on one line, found a non-hex character at column %zu",
-                    n + 1);
+            errbuf_set(
+                err, errlen,
+                "expected 64 hex digits on one line, found a non-hex character at column %zu",
+                n + 1);
         else
-            set_err(err, errlen, "expected 64 hex digits on one line, found %zu", n);
+            errbuf_set(err, errlen, "expected 64 hex digits on one line, found %zu", n);
         return -EINVAL;
     }
     for (size_t i = n; i < len; i++) {
         if (!is_space((unsigned char)text[i])) {
-            set_err(err, errlen,
-                    "expected 64 hex digits on one line, found more text after them (at byte %zu)",
-                    i + 1);
+            errbuf_set(
+                err, errlen,
+                "expected 64 hex digits on one line, found more text after them (at byte %zu)",
+                i + 1);
             return -EINVAL;
         }
     }
     if (sodium_hex2bin(key, VIGIL_KEY_BYTES, text, KEY_HEX_LEN, NULL, NULL, NULL) != 0) {
-        set_err(err, errlen, "expected 64 hex digits on one line");
+        errbuf_set(err, errlen, "expected 64 hex digits on one line");
         return -EINVAL;
     }
     return 0;
@@ -82,23 +73,24 @@ int keyfile_read_private(const char *path, const char *what, char *buf, size_t s
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot open %s %s: %s", what, path, strerror(-r));
+        errbuf_set(err, errlen, "cannot open %s %s: %s", what, path, strerror(-r));
         return r;
     }
     if (fstat(fd, &st) < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot stat %s %s: %s", what, path, strerror(-r));
+        errbuf_set(err, errlen, "cannot stat %s %s: %s", what, path, strerror(-r));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         r = -EINVAL;
-        set_err(err, errlen, "%s %s is not a regular file", what, path);
+        errbuf_set(err, errlen, "%s %s is not a regular file", what, path);
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
         r = -EPERM;
-        set_err(err, errlen, "%s %s is readable by group or others (mode %04o); run: chmod 600 %s",
-                what, path, (unsigned)(st.st_mode & 07777), path);
+        errbuf_set(err, errlen,
+                   "%s %s is readable by group or others (mode %04o); run: chmod 600 %s", what,
+                   path, (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
     /* Read one byte more than fits, to tell a full buffer from a longer file. */
@@ -108,7 +100,7 @@ int keyfile_read_private(const char *path, const char *what, char *buf, size_t s
             if (errno == EINTR)
                 continue;
             r = -errno;
-            set_err(err, errlen, "cannot read %s %s: %s", what, path, strerror(-r));
+            errbuf_set(err, errlen, "cannot read %s %s: %s", what, path, strerror(-r));
             goto out;
         }
         if (n == 0)
@@ -117,7 +109,7 @@ int keyfile_read_private(const char *path, const char *what, char *buf, size_t s
     }
     if (len >= size) {
         r = -EFBIG;
-        set_err(err, errlen, "%s %s is longer than %zu bytes", what, path, size - 1);
+        errbuf_set(err, errlen, "%s %s is longer than %zu bytes", what, path, size - 1);
         goto out;
     }
     buf[len] = '\0';
@@ -138,20 +130,21 @@ int keyfile_load(const char *path, uint8_t key[VIGIL_KEY_BYTES], char *err, size
 
     r = keyfile_read_private(path, "key file", buf, sizeof(buf), &len, err, errlen);
     if (r == -ENOENT)
-        set_err(err, errlen, "cannot open key file %s: %s (make one with: vigilctl keygen %s)",
-                path, strerror(ENOENT), path);
+        errbuf_set(err, errlen, "cannot open key file %s: %s (make one with: vigilctl keygen %s)",
+                   path, strerror(ENOENT), path);
     else if (r == -EFBIG)
-        set_err(err, errlen,
-                "key file %s: expected 64 hex digits on one line, but the file is longer than %d "
-                "bytes (make one with: vigilctl keygen %s)",
-                path, KEYFILE_MAX_BYTES, path);
+        errbuf_set(
+            err, errlen,
+            "key file %s: expected 64 hex digits on one line, but the file is longer than %d "
+            "bytes (make one with: vigilctl keygen %s)",
+            path, KEYFILE_MAX_BYTES, path);
     if (r < 0)
         return r == -EFBIG ? -EINVAL : r;
 
     r = keyfile_parse(buf, len, key, why, sizeof(why));
     if (r < 0)
-        set_err(err, errlen, "key file %s: %s (make one with: vigilctl keygen %s)", path, why,
-                path);
+        errbuf_set(err, errlen, "key file %s: %s (make one with: vigilctl keygen %s)", path, why,
+                   path);
     sodium_memzero(buf, sizeof(buf));
     return r;
 }
@@ -204,17 +197,17 @@ static int write_key_fd(int fd, const char *text, size_t len, const char *path, 
 
     if (fchmod(fd, 0600) < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot set mode 0600 on %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot set mode 0600 on %s: %s", path, strerror(-r));
         return r;
     }
     r = write_all(fd, text, len);
     if (r < 0) {
-        set_err(err, errlen, "cannot write key file %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot write key file %s: %s", path, strerror(-r));
         return r;
     }
     if (fsync(fd) < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot write key file %s: fsync: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot write key file %s: fsync: %s", path, strerror(-r));
         return r;
     }
     return 0;
@@ -229,17 +222,17 @@ static int generate_new(const char *path, const char *text, size_t len, char *er
     if (fd < 0) {
         r = -errno;
         if (r == -EEXIST)
-            set_err(err, errlen,
-                    "key file %s already exists; not replacing it (use --force to replace it)",
-                    path);
+            errbuf_set(err, errlen,
+                       "key file %s already exists; not replacing it (use --force to replace it)",
+                       path);
         else
-            set_err(err, errlen, "cannot create key file %s: %s", path, strerror(-r));
+            errbuf_set(err, errlen, "cannot create key file %s: %s", path, strerror(-r));
         return r;
     }
     r = write_key_fd(fd, text, len, path, err, errlen);
     if (close(fd) < 0 && r == 0) {
         r = -errno;
-        set_err(err, errlen, "cannot write key file %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot write key file %s: %s", path, strerror(-r));
     }
     if (r < 0) {
         unlink(path); /* never leave a half-written key behind */
@@ -258,23 +251,23 @@ static int generate_replace(const char *path, const char *text, size_t len, char
     int fd, r;
 
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-        set_err(err, errlen, "cannot write key file %s: %s", path, strerror(ENAMETOOLONG));
+        errbuf_set(err, errlen, "cannot write key file %s: %s", path, strerror(ENAMETOOLONG));
         return -ENAMETOOLONG;
     }
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot create a temporary file beside %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot create a temporary file beside %s: %s", path, strerror(-r));
         return r;
     }
     r = write_key_fd(fd, text, len, tmp, err, errlen);
     if (close(fd) < 0 && r == 0) {
         r = -errno;
-        set_err(err, errlen, "cannot write key file %s: %s", tmp, strerror(-r));
+        errbuf_set(err, errlen, "cannot write key file %s: %s", tmp, strerror(-r));
     }
     if (r == 0 && rename(tmp, path) < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot replace %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot replace %s: %s", path, strerror(-r));
     }
     if (r < 0) {
         unlink(tmp);
@@ -291,7 +284,7 @@ int keyfile_generate(const char *path, int force, char *err, size_t errlen)
     int r;
 
     if (sodium_init() < 0) {
-        set_err(err, errlen, "cannot initialise libsodium to make a random key");
+        errbuf_set(err, errlen, "cannot initialise libsodium to make a random key");
         return -EIO;
     }
     randombytes_buf(key, sizeof(key));

@@ -13,18 +13,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "../common/errbuf.h"
 
 /* Wait until fd is ready for `events` or the deadline passes: 0, -ETIMEDOUT
  * or -errno. */
@@ -170,8 +159,8 @@ static int exchange(const char *path, const char *request, char **reply, size_t 
     int fd, r;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        set_err(err, errlen, "cannot connect to vigild at %s: socket path longer than %zu bytes",
-                path, sizeof(sa.sun_path) - 1);
+        errbuf_set(err, errlen, "cannot connect to vigild at %s: socket path longer than %zu bytes",
+                   path, sizeof(sa.sun_path) - 1);
         return -ENAMETOOLONG;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -179,49 +168,49 @@ static int exchange(const char *path, const char *request, char **reply, size_t 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot create a socket: %s", strerror(-r));
+        errbuf_set(err, errlen, "cannot create a socket: %s", strerror(-r));
         return r;
     }
     r = connect_unix(fd, &sa, deadline);
     if (r == -ENOENT || r == -ECONNREFUSED) {
-        set_err(err, errlen,
-                "cannot connect to vigild at %s: %s; is vigild running? (use --socket PATH or "
-                "%s)",
-                path, strerror(-r), CTL_SOCKET_ENV);
+        errbuf_set(err, errlen,
+                   "cannot connect to vigild at %s: %s; is vigild running? (use --socket PATH or "
+                   "%s)",
+                   path, strerror(-r), CTL_SOCKET_ENV);
         goto out;
     } else if (r == -EACCES || r == -EPERM) {
-        set_err(err, errlen, "cannot connect to vigild at %s: %s; the socket is for root only",
-                path, strerror(-r));
+        errbuf_set(err, errlen, "cannot connect to vigild at %s: %s; the socket is for root only",
+                   path, strerror(-r));
         goto out;
     } else if (r == -ETIMEDOUT) {
-        set_err(err, errlen, "cannot connect to vigild at %s: no answer within %d s", path,
-                CTL_TIMEOUT_MS / 1000);
+        errbuf_set(err, errlen, "cannot connect to vigild at %s: no answer within %d s", path,
+                   CTL_TIMEOUT_MS / 1000);
         goto out;
     } else if (r < 0) {
-        set_err(err, errlen, "cannot connect to vigild at %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot connect to vigild at %s: %s", path, strerror(-r));
         goto out;
     }
 
     r = send_all(fd, request, strlen(request), deadline);
     if (r == -ETIMEDOUT) {
-        set_err(err, errlen, "vigild at %s did not take the request within %d s", path,
-                CTL_TIMEOUT_MS / 1000);
+        errbuf_set(err, errlen, "vigild at %s did not take the request within %d s", path,
+                   CTL_TIMEOUT_MS / 1000);
         goto out;
     } else if (r < 0) {
-        set_err(err, errlen, "cannot send the request to vigild at %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot send the request to vigild at %s: %s", path, strerror(-r));
         goto out;
     }
     /* No shutdown(SHUT_WR) here: a daemon may take an early EOF for a client
      * that went away and drop the reply. */
     r = recv_all(fd, reply, reply_len, deadline);
     if (r == -ETIMEDOUT)
-        set_err(err, errlen, "vigild at %s did not answer within %d s", path,
-                CTL_TIMEOUT_MS / 1000);
+        errbuf_set(err, errlen, "vigild at %s did not answer within %d s", path,
+                   CTL_TIMEOUT_MS / 1000);
     else if (r == -EMSGSIZE)
-        set_err(err, errlen, "the reply of vigild at %s is larger than %u MiB; giving up", path,
-                CTL_REPLY_MAX >> 20);
+        errbuf_set(err, errlen, "the reply of vigild at %s is larger than %u MiB; giving up", path,
+                   CTL_REPLY_MAX >> 20);
     else if (r < 0)
-        set_err(err, errlen, "cannot read the reply of vigild at %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot read the reply of vigild at %s: %s", path, strerror(-r));
 out:
     close(fd);
     return r;
@@ -242,7 +231,7 @@ int ctl_call(const char *socket_path, const char *command, json_t **reply, char 
     json_decref(req);
     if (!text || asprintf(&line, "%s\n", text) < 0) {
         free(text);
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return -ENOMEM;
     }
     free(text);
@@ -253,21 +242,21 @@ int ctl_call(const char *socket_path, const char *command, json_t **reply, char 
         return r;
 
     if (raw_len == 0 || strspn(raw, " \t\r\n") == raw_len) {
-        set_err(err, errlen, "vigild at %s closed the connection without a reply", socket_path);
+        errbuf_set(err, errlen, "vigild at %s closed the connection without a reply", socket_path);
         r = -EPROTO;
         goto out;
     }
     obj = json_loadb(raw, raw_len, 0, &jerr);
     if (!obj) {
-        set_err(err, errlen,
-                "vigild at %s sent a reply that is not valid JSON (line %d, column %d: %s); "
-                "is this vigild's control socket?",
-                socket_path, jerr.line, jerr.column, jerr.text);
+        errbuf_set(err, errlen,
+                   "vigild at %s sent a reply that is not valid JSON (line %d, column %d: %s); "
+                   "is this vigild's control socket?",
+                   socket_path, jerr.line, jerr.column, jerr.text);
         r = -EPROTO;
         goto out;
     }
     if (!json_is_object(obj)) {
-        set_err(
+        errbuf_set(
             err, errlen,
             "vigild at %s sent a reply that is not a JSON object; is this vigild's control socket?",
             socket_path);
@@ -278,9 +267,9 @@ int ctl_call(const char *socket_path, const char *command, json_t **reply, char 
     e = json_object_get(obj, "error");
     if (e) {
         if (json_is_string(e))
-            set_err(err, errlen, "vigild refused '%s': %s", command, json_string_value(e));
+            errbuf_set(err, errlen, "vigild refused '%s': %s", command, json_string_value(e));
         else
-            set_err(err, errlen, "vigild refused '%s' (its error has no message)", command);
+            errbuf_set(err, errlen, "vigild refused '%s' (its error has no message)", command);
         json_decref(obj);
         r = -EREMOTEIO;
         goto out;

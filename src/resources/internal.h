@@ -6,12 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/errbuf.h"
 #include "resources.h"
-
-/* Write one message into err (when err is not NULL) and return rc, so that
- * an error path reads `return res_fail(err, errlen, -EINVAL, "...", ...)`. */
-int res_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Fill s for vip on link, with no socket yet (fd -1). */
 void res_ip_sock_init(struct res_ip_sock *s, const struct res_ip_addr *vip,

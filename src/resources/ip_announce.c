@@ -142,20 +142,20 @@ int res_ip_announce_open(struct res_ip_announce *a, const struct res_ip_addr *vi
     res_ip_sock_init(&a->s, vip, link);
     res_ip_sock_text(&a->s, text, sizeof(text));
     if (!link->ethernet)
-        return res_fail(err, errlen, -EOPNOTSUPP,
-                        "cannot announce %s on %s: not an Ethernet interface (neighbours there "
-                        "learn the address without ARP or neighbour discovery)",
-                        text, link->name);
+        return errbuf_fail(err, errlen, -EOPNOTSUPP,
+                           "cannot announce %s on %s: not an Ethernet interface (neighbours there "
+                           "learn the address without ARP or neighbour discovery)",
+                           text, link->name);
     /* protocol 0: this packet socket only sends, nothing is queued to it */
     fd = vip->family == AF_INET ? socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
                                 : open_icmp6(link->ifindex);
     if (vip->family == AF_INET && fd < 0)
         fd = -errno;
     if (fd < 0)
-        return res_fail(err, errlen, fd, "cannot open a %s socket to announce %s on %s: %s%s",
-                        vip->family == AF_INET ? "packet" : "raw ICMPv6", text, link->name,
-                        strerror(-fd),
-                        fd == -EPERM || fd == -EACCES ? " (vigild needs root or CAP_NET_RAW)" : "");
+        return errbuf_fail(
+            err, errlen, fd, "cannot open a %s socket to announce %s on %s: %s%s",
+            vip->family == AF_INET ? "packet" : "raw ICMPv6", text, link->name, strerror(-fd),
+            fd == -EPERM || fd == -EACCES ? " (vigild needs root or CAP_NET_RAW)" : "");
     a->s.fd = fd;
     return 0;
 }
@@ -205,10 +205,10 @@ int res_ip_announce_round(struct res_ip_announce *a, char *err, size_t errlen)
     int rc = a->s.family == AF_INET ? send_garps(&a->s) : send_na(&a->s);
 
     if (rc < 0)
-        return res_fail(err, errlen, rc, "cannot send the %s announcing %s on %s: %s%s",
-                        a->s.family == AF_INET ? "gratuitous ARP" : "neighbour advertisement",
-                        res_ip_sock_text(&a->s, text, sizeof(text)), a->s.ifname, strerror(-rc),
-                        rc == -ENETDOWN ? " (the interface is down)" : "");
+        return errbuf_fail(err, errlen, rc, "cannot send the %s announcing %s on %s: %s%s",
+                           a->s.family == AF_INET ? "gratuitous ARP" : "neighbour advertisement",
+                           res_ip_sock_text(&a->s, text, sizeof(text)), a->s.ifname, strerror(-rc),
+                           rc == -ENETDOWN ? " (the interface is down)" : "");
     a->rounds++;
     return 0;
 }

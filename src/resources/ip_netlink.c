@@ -187,8 +187,8 @@ int res_ip_list_ifaddrs(int family, struct res_ip_ifaddr **list, size_t *n, char
     int rc = dump_addrs(family, 0, list, n);
 
     if (rc < 0)
-        return res_fail(err, errlen, rc, "cannot list the %s addresses of this node: %s",
-                        family == AF_INET ? "IPv4" : "IPv6", strerror(-rc));
+        return errbuf_fail(err, errlen, rc, "cannot list the %s addresses of this node: %s",
+                           family == AF_INET ? "IPv4" : "IPv6", strerror(-rc));
     return 0;
 }
 
@@ -244,14 +244,14 @@ int res_ip_get_link(int ifindex, const char *name, struct res_ip_link *out, char
         nl_close(&nl);
     }
     if (rc == -ENODEV)
-        return res_fail(err, errlen, rc,
-                        "interface %s does not exist on this node: check 'interface' in the "
-                        "resource (ip link shows the names)",
-                        which);
+        return errbuf_fail(err, errlen, rc,
+                           "interface %s does not exist on this node: check 'interface' in the "
+                           "resource (ip link shows the names)",
+                           which);
     if (rc == 0 && out->ifindex == 0)
         rc = -EIO;
     if (rc < 0)
-        return res_fail(err, errlen, rc, "cannot read interface %s: %s", which, strerror(-rc));
+        return errbuf_fail(err, errlen, rc, "cannot read interface %s: %s", which, strerror(-rc));
     return 0;
 }
 
@@ -337,7 +337,7 @@ static int change_failed(int rc, bool add, const struct res_ip *ip, const struct
     char text[RES_IP_TEXT_MAX];
 
     res_ip_format(&ip->addr, text, sizeof(text));
-    return res_fail(
+    return errbuf_fail(
         err, errlen, rc, add ? "cannot add %s to %s: %s" : "cannot remove %s from %s: %s", text,
         link->name,
         rc == -EPERM ? "not permitted (vigild needs root or CAP_NET_ADMIN)" : strerror(-rc));
@@ -397,23 +397,23 @@ int res_ip_check(const struct res_ip *ip, int ifindex, enum res_ip_status *statu
     res_ip_format(&ip->addr, text, sizeof(text));
     rc = find_on_link(&ip->addr, ifindex, &cur, &found);
     if (rc < 0)
-        return res_fail(err, errlen, rc, "cannot list the addresses of %s to look for %s: %s",
-                        link.name, text, strerror(-rc));
+        return errbuf_fail(err, errlen, rc, "cannot list the addresses of %s to look for %s: %s",
+                           link.name, text, strerror(-rc));
     if (!found) {
         *status = RES_IP_ABSENT;
-        return res_fail(err, errlen, 0, "%s is not on %s", text, link.name);
+        return errbuf_fail(err, errlen, 0, "%s is not on %s", text, link.name);
     }
     if (cur.flags & IFA_F_DADFAILED) {
         *status = RES_IP_DADFAILED;
-        return res_fail(err, errlen, 0,
-                        "%s on %s: the kernel found another machine with this address "
-                        "(duplicate address detection failed); find and stop the other holder",
-                        text, link.name);
+        return errbuf_fail(err, errlen, 0,
+                           "%s on %s: the kernel found another machine with this address "
+                           "(duplicate address detection failed); find and stop the other holder",
+                           text, link.name);
     }
     if (!link.up) {
         *status = RES_IP_LINK_DOWN;
-        return res_fail(err, errlen, 0, "%s is on %s, but %s is down or has no carrier", text,
-                        link.name, link.name);
+        return errbuf_fail(err, errlen, 0, "%s is on %s, but %s is down or has no carrier", text,
+                           link.name, link.name);
     }
     *status = RES_IP_PRESENT;
     if (err && errlen)

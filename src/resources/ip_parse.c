@@ -12,18 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int res_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 void res_ip_init(struct res_ip *ip)
 {
     memset(ip, 0, sizeof(*ip));
@@ -98,13 +86,13 @@ static int parse_address(const char *s, struct res_ip_addr *out, char *err, size
 
     memset(out, 0, sizeof(*out));
     if (!slash)
-        return res_fail(err, errlen, -EINVAL,
-                        "address '%s': no prefix length; %s (the prefix of the network the "
-                        "address is reached in)",
-                        s, expect);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "address '%s': no prefix length; %s (the prefix of the network the "
+                           "address is reached in)",
+                           s, expect);
     n = (size_t)(slash - s);
     if (n == 0 || n >= sizeof(host))
-        return res_fail(err, errlen, -EINVAL, "address '%s': %s", s, expect);
+        return errbuf_fail(err, errlen, -EINVAL, "address '%s': %s", s, expect);
     memcpy(host, s, n);
     host[n] = '\0';
     if (inet_pton(AF_INET, host, out->bytes) == 1)
@@ -113,20 +101,20 @@ static int parse_address(const char *s, struct res_ip_addr *out, char *err, size
         out->family = AF_INET6;
         memcpy(out->bytes, &a6, sizeof(a6));
     } else
-        return res_fail(err, errlen, -EINVAL, "address '%s': '%s' is not an IP address; %s", s,
-                        host, expect);
+        return errbuf_fail(err, errlen, -EINVAL, "address '%s': '%s' is not an IP address; %s", s,
+                           host, expect);
 
     errno = 0;
     prefix = strtoul(slash + 1, &end, 10);
     if (!isdigit((unsigned char)slash[1]) || *end != '\0' || errno || prefix == 0 ||
         prefix > (out->family == AF_INET ? 32u : 128u))
-        return res_fail(err, errlen, -EINVAL, "address '%s': the prefix length must be 1 to %d", s,
-                        out->family == AF_INET ? 32 : 128);
+        return errbuf_fail(err, errlen, -EINVAL, "address '%s': the prefix length must be 1 to %d",
+                           s, out->family == AF_INET ? 32 : 128);
     out->prefix = (uint8_t)prefix;
 
     why = out->family == AF_INET ? v4_refusal(out->bytes, out->prefix) : v6_refusal(&a6);
     if (why)
-        return res_fail(err, errlen, -EINVAL, "address '%s': %s", s, why);
+        return errbuf_fail(err, errlen, -EINVAL, "address '%s': %s", s, why);
     return 0;
 }
 
@@ -145,17 +133,17 @@ int res_ip_parse_interface(const char *s, char out[IF_NAMESIZE], char *err, size
     size_t n = strlen(s);
 
     if (n == 0 || n >= IF_NAMESIZE)
-        return res_fail(err, errlen, -EINVAL,
-                        "interface '%s': expected an interface name of 1 to %d characters, e.g. "
-                        "eth0 (or leave 'interface' out to use the one whose network holds the "
-                        "address)",
-                        s, IF_NAMESIZE - 1);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "interface '%s': expected an interface name of 1 to %d characters, e.g. "
+                           "eth0 (or leave 'interface' out to use the one whose network holds the "
+                           "address)",
+                           s, IF_NAMESIZE - 1);
     if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return res_fail(err, errlen, -EINVAL, "interface '%s': not a valid interface name", s);
+        return errbuf_fail(err, errlen, -EINVAL, "interface '%s': not a valid interface name", s);
     for (size_t i = 0; i < n; i++)
         if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
-            return res_fail(err, errlen, -EINVAL,
-                            "interface '%s': an interface name has no '/', ':' or blanks", s);
+            return errbuf_fail(err, errlen, -EINVAL,
+                               "interface '%s': an interface name has no '/', ':' or blanks", s);
     memcpy(out, s, n + 1);
     return 0;
 }
@@ -168,7 +156,7 @@ int res_ip_parse_announce_count(const char *s, int *out, char *err, size_t errle
     errno = 0;
     v = strtoul(s, &end, 10);
     if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno || v > RES_IP_ANNOUNCE_COUNT_MAX)
-        return res_fail(
+        return errbuf_fail(
             err, errlen, -EINVAL,
             "announce-count '%s': expected a whole number from 0 (never announce) to %d", s,
             RES_IP_ANNOUNCE_COUNT_MAX);
@@ -184,17 +172,17 @@ int res_ip_set_key(struct res_ip *ip, const char *key, const char *value, char *
         return res_ip_parse_interface(value, ip->interface, err, errlen);
     if (strcmp(key, "announce-count") == 0)
         return res_ip_parse_announce_count(value, &ip->announce_count, err, errlen);
-    return res_fail(err, errlen, -ENOENT,
-                    "'%s' is not a key of an ip resource (expected address, interface, "
-                    "announce-count)",
-                    key);
+    return errbuf_fail(err, errlen, -ENOENT,
+                       "'%s' is not a key of an ip resource (expected address, interface, "
+                       "announce-count)",
+                       key);
 }
 
 int res_ip_validate(const struct res_ip *ip, char *err, size_t errlen)
 {
     if (ip->addr.family != AF_INET && ip->addr.family != AF_INET6)
-        return res_fail(err, errlen, -EINVAL,
-                        "an ip resource needs 'address = ADDRESS/PREFIX', e.g. 192.0.2.100/24");
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "an ip resource needs 'address = ADDRESS/PREFIX', e.g. 192.0.2.100/24");
     return 0;
 }
 
@@ -259,15 +247,17 @@ int res_ip_match_interface(const struct res_ip_addr *vip, const struct res_ip_if
     }
     res_ip_format(vip, text, sizeof(text));
     if (best_rank < 0)
-        return res_fail(err, errlen, -ENODEV,
-                        "address %s: no interface has an %s network that holds it; set 'interface' "
-                        "in the resource, or give an interface an address in that network",
-                        text, vip->family == AF_INET ? "IPv4" : "IPv6");
+        return errbuf_fail(
+            err, errlen, -ENODEV,
+            "address %s: no interface has an %s network that holds it; set 'interface' "
+            "in the resource, or give an interface an address in that network",
+            text, vip->family == AF_INET ? "IPv4" : "IPv6");
     if (tie)
-        return res_fail(err, errlen, -ENOTUNIQ,
-                        "address %s: both %s and %s have a network that holds it; set 'interface' "
-                        "in the resource to say which",
-                        text, list[best].name, list[tie_with].name);
+        return errbuf_fail(
+            err, errlen, -ENOTUNIQ,
+            "address %s: both %s and %s have a network that holds it; set 'interface' "
+            "in the resource to say which",
+            text, list[best].name, list[tie_with].name);
     *index = best;
     return 0;
 }

@@ -183,8 +183,9 @@ int res_ip_probe_start(struct res_ip_probe *p, const struct res_ip_addr *vip,
     res_ip_sock_init(&p->s, vip, link);
     res_ip_sock_text(&p->s, text, sizeof(text));
     if (!link->ethernet)
-        return res_fail(err, errlen, -EOPNOTSUPP,
-                        "cannot probe for %s on %s: not an Ethernet interface", text, link->name);
+        return errbuf_fail(err, errlen, -EOPNOTSUPP,
+                           "cannot probe for %s on %s: not an Ethernet interface", text,
+                           link->name);
     fd = p->s.fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(proto));
     if (fd < 0)
         rc = -errno;
@@ -194,9 +195,9 @@ int res_ip_probe_start(struct res_ip_probe *p, const struct res_ip_addr *vip,
         rc = -errno;
     if (rc < 0) {
         res_ip_probe_close(p);
-        return res_fail(err, errlen, rc, "cannot open a packet socket to probe for %s on %s: %s%s",
-                        text, link->name, strerror(-rc),
-                        rc == -EPERM ? " (vigild needs root or CAP_NET_RAW)" : "");
+        return errbuf_fail(
+            err, errlen, rc, "cannot open a packet socket to probe for %s on %s: %s%s", text,
+            link->name, strerror(-rc), rc == -EPERM ? " (vigild needs root or CAP_NET_RAW)" : "");
     }
     rc = res_ip_probe_send(p, err, errlen);
     if (rc < 0)
@@ -227,10 +228,10 @@ int res_ip_probe_send(struct res_ip_probe *p, char *err, size_t errlen)
     memcpy(to.sll_addr, frame, RES_IP_ETH_ALEN); /* the frame's own destination */
     if (sendto(s->fd, frame, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
         rc = -errno;
-        return res_fail(err, errlen, rc, "cannot send the %s for %s on %s: %s%s",
-                        s->family == AF_INET ? "ARP probe" : "neighbour solicitation",
-                        res_ip_sock_text(s, text, sizeof(text)), s->ifname, strerror(-rc),
-                        rc == -ENETDOWN ? " (the interface is down)" : "");
+        return errbuf_fail(err, errlen, rc, "cannot send the %s for %s on %s: %s%s",
+                           s->family == AF_INET ? "ARP probe" : "neighbour solicitation",
+                           res_ip_sock_text(s, text, sizeof(text)), s->ifname, strerror(-rc),
+                           rc == -ENETDOWN ? " (the interface is down)" : "");
     }
     p->sent++;
     return 0;
@@ -255,9 +256,9 @@ int res_ip_probe_read(struct res_ip_probe *p, char *err, size_t errlen)
                 return 0;
             if (rc == -EINTR)
                 continue;
-            return res_fail(err, errlen, rc,
-                            "cannot read the answers to the probe for %s on %s: %s",
-                            res_ip_sock_text(s, text, sizeof(text)), s->ifname, strerror(-rc));
+            return errbuf_fail(err, errlen, rc,
+                               "cannot read the answers to the probe for %s on %s: %s",
+                               res_ip_sock_text(s, text, sizeof(text)), s->ifname, strerror(-rc));
         }
         /* frames queued before bind() may come from another link; skip our own */
         if (from.sll_ifindex != s->ifindex || from.sll_pkttype == PACKET_OUTGOING)

@@ -2,6 +2,7 @@
  * addresses, and the listening sockets themselves (opened before
  * libmicrohttpd starts, so that a bind error is reported with its reason). */
 #include "witness.h"
+#include "../common/errbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,19 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 static int parse_port(const char *s, uint16_t *port)
 {
@@ -50,18 +38,22 @@ int listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, 
     if (spec[0] == '[') {
         const char *close = strchr(spec, ']');
         if (!close || close[1] != ':')
-            return fail(err, errlen, "'%s': expected [IPv6]:PORT, e.g. [::1]:9872", spec);
+            return errbuf_fail(err, errlen, -EINVAL, "'%s': expected [IPv6]:PORT, e.g. [::1]:9872",
+                               spec);
         hlen = (size_t)(close - spec - 1);
         port_s = close + 2;
         if (hlen == 0 || hlen >= sizeof(host))
-            return fail(err, errlen, "'%s': not an IPv6 address between the brackets", spec);
+            return errbuf_fail(err, errlen, -EINVAL,
+                               "'%s': not an IPv6 address between the brackets", spec);
         memcpy(host, spec + 1, hlen);
         host[hlen] = '\0';
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
         if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-            return fail(err, errlen, "'%s': '%s' is not a numeric IPv6 address", spec, host);
+            return errbuf_fail(err, errlen, -EINVAL, "'%s': '%s' is not a numeric IPv6 address",
+                               spec, host);
         if (parse_port(port_s, &port) < 0)
-            return fail(err, errlen, "'%s': the port must be a number from 0 to 65535", spec);
+            return errbuf_fail(err, errlen, -EINVAL,
+                               "'%s': the port must be a number from 0 to 65535", spec);
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons(port);
         *len = sizeof(*sin6);
@@ -69,20 +61,22 @@ int listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, 
     }
     port_s = strrchr(spec, ':');
     if (!port_s)
-        return fail(err, errlen, "'%s': expected ADDR:PORT, e.g. 127.0.0.1:9872 or [::1]:9872",
-                    spec);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "'%s': expected ADDR:PORT, e.g. 127.0.0.1:9872 or [::1]:9872", spec);
     hlen = (size_t)(port_s - spec);
     if (hlen == 0 || hlen >= sizeof(host) || memchr(spec, ':', hlen))
-        return fail(err, errlen,
-                    "'%s': expected IPv4:PORT or [IPv6]:PORT (IPv6 addresses go in brackets)",
-                    spec);
+        return errbuf_fail(
+            err, errlen, -EINVAL,
+            "'%s': expected IPv4:PORT or [IPv6]:PORT (IPv6 addresses go in brackets)", spec);
     memcpy(host, spec, hlen);
     host[hlen] = '\0';
     struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-        return fail(err, errlen, "'%s': '%s' is not a numeric IPv4 address", spec, host);
+        return errbuf_fail(err, errlen, -EINVAL, "'%s': '%s' is not a numeric IPv4 address", spec,
+                           host);
     if (parse_port(port_s + 1, &port) < 0)
-        return fail(err, errlen, "'%s': the port must be a number from 0 to 65535", spec);
+        return errbuf_fail(err, errlen, -EINVAL, "'%s': the port must be a number from 0 to 65535",
+                           spec);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
     *len = sizeof(*sin);

@@ -2,6 +2,7 @@
  * I/O, no globals. Every field is checked for presence, type and bounds, and
  * a refusal says which field is wrong and what is expected. */
 #include "witness.h"
+#include "../common/errbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,19 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 /* A name is 1 to max-1 bytes of UTF-8 (jansson has checked the encoding)
  * without control characters (C0, DEL, C1), so that it prints in a log line
@@ -54,18 +42,18 @@ static int get_name(json_t *obj, const char *key, bool required, char *buf, size
             buf[0] = '\0';
             return 0;
         }
-        return fail(err, errlen, "field '%s' is missing", key);
+        return errbuf_fail(err, errlen, -EINVAL, "field '%s' is missing", key);
     }
     if (!json_is_string(v))
-        return fail(err, errlen, "field '%s' must be a string", key);
+        return errbuf_fail(err, errlen, -EINVAL, "field '%s' must be a string", key);
     if (!required && json_string_length(v) == 0) {
         buf[0] = '\0'; /* "" is as good as absent */
         return 0;
     }
     if (!name_ok(json_string_value(v), json_string_length(v), max))
-        return fail(err, errlen,
-                    "field '%s' must be 1 to %zu bytes of UTF-8 without control characters", key,
-                    max - 1);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field '%s' must be 1 to %zu bytes of UTF-8 without control characters",
+                           key, max - 1);
     memcpy(buf, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
@@ -77,15 +65,16 @@ static int load_object(const char *body, size_t len, json_t **out, char *err, si
     json_t *root;
 
     if (len == 0)
-        return fail(err, errlen, "the body is empty; expected a JSON object");
+        return errbuf_fail(err, errlen, -EINVAL, "the body is empty; expected a JSON object");
     /* JSON_REJECT_DUPLICATES: {"node": "a", "node": "b"} is ambiguous, not last-wins. */
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return fail(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", je.text,
-                    je.line, je.column);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+                           je.column);
     if (!json_is_object(root)) {
         json_decref(root);
-        return fail(err, errlen, "the body must be a JSON object");
+        return errbuf_fail(err, errlen, -EINVAL, "the body must be a JSON object");
     }
     *out = root;
     return 0;
@@ -99,13 +88,15 @@ static int get_incarnation(json_t *obj, char *buf, size_t max, char *err, size_t
     size_t len;
 
     if (!v)
-        return fail(err, errlen, "field 'incarnation' is missing");
+        return errbuf_fail(err, errlen, -EINVAL, "field 'incarnation' is missing");
     if (!json_is_string(v))
-        return fail(err, errlen, "field 'incarnation' must be a string of hex digits");
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'incarnation' must be a string of hex digits");
     s = json_string_value(v);
     len = json_string_length(v);
     if (len == 0 || len >= max || strspn(s, "0123456789abcdefABCDEF") != len)
-        return fail(err, errlen, "field 'incarnation' must be 1 to %zu hex digits", max - 1);
+        return errbuf_fail(err, errlen, -EINVAL, "field 'incarnation' must be 1 to %zu hex digits",
+                           max - 1);
     memcpy(buf, s, len + 1);
     return 0;
 }
@@ -116,10 +107,10 @@ static int get_integer(json_t *obj, const char *key, json_int_t min, json_int_t 
     json_t *v = json_object_get(obj, key);
 
     if (!v)
-        return fail(err, errlen, "field '%s' is missing", key);
+        return errbuf_fail(err, errlen, -EINVAL, "field '%s' is missing", key);
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return fail(err, errlen, "field '%s' must be an integer from %lld to %lld", key,
-                    (long long)min, (long long)max);
+        return errbuf_fail(err, errlen, -EINVAL, "field '%s' must be an integer from %lld to %lld",
+                           key, (long long)min, (long long)max);
     *out = json_integer_value(v);
     return 0;
 }
@@ -139,32 +130,36 @@ static int get_sees(json_t *obj, char **out, char *err, size_t errlen)
         return *out ? 0 : -ENOMEM;
     }
     if (!json_is_object(v))
-        return fail(err, errlen, "field 'sees' must be an object {\"node\": [\"link\", ...]}");
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'sees' must be an object {\"node\": [\"link\", ...]}");
     if (json_object_size(v) > WITNESS_MAX_NODES)
-        return fail(err, errlen, "field 'sees' names more than %d nodes", WITNESS_MAX_NODES);
+        return errbuf_fail(err, errlen, -EINVAL, "field 'sees' names more than %d nodes",
+                           WITNESS_MAX_NODES);
     json_object_foreach(v, peer, links)
     {
         size_t i;
         json_t *l;
 
         if (!name_ok(peer, strlen(peer), WITNESS_NAME_MAX))
-            return fail(err, errlen,
-                        "field 'sees': node names must be 1 to %d bytes of UTF-8 without "
-                        "control characters",
-                        WITNESS_NAME_MAX - 1);
+            return errbuf_fail(err, errlen, -EINVAL,
+                               "field 'sees': node names must be 1 to %d bytes of UTF-8 without "
+                               "control characters",
+                               WITNESS_NAME_MAX - 1);
         if (!json_is_array(links) || json_array_size(links) > VIGIL_MAX_LINKS)
-            return fail(err, errlen,
-                        "field 'sees': the value for node '%s' must be an array of at most %d "
-                        "link names",
-                        peer, VIGIL_MAX_LINKS);
+            return errbuf_fail(
+                err, errlen, -EINVAL,
+                "field 'sees': the value for node '%s' must be an array of at most %d "
+                "link names",
+                peer, VIGIL_MAX_LINKS);
         json_array_foreach(links, i, l)
         {
             if (!json_is_string(l) ||
                 !name_ok(json_string_value(l), json_string_length(l), WITNESS_NAME_MAX))
-                return fail(err, errlen,
-                            "field 'sees': the links of node '%s' must be strings of 1 to %d "
-                            "bytes without control characters",
-                            peer, WITNESS_NAME_MAX - 1);
+                return errbuf_fail(
+                    err, errlen, -EINVAL,
+                    "field 'sees': the links of node '%s' must be strings of 1 to %d "
+                    "bytes without control characters",
+                    peer, WITNESS_NAME_MAX - 1);
         }
     }
     text = json_dumps(v, JSON_COMPACT);
@@ -172,8 +167,9 @@ static int get_sees(json_t *obj, char **out, char *err, size_t errlen)
         return -ENOMEM;
     if (strlen(text) > WITNESS_SEES_MAX) {
         free(text);
-        return fail(err, errlen, "field 'sees' is longer than %d bytes as compact JSON",
-                    WITNESS_SEES_MAX);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'sees' is longer than %d bytes as compact JSON",
+                           WITNESS_SEES_MAX);
     }
     *out = text;
     return 0;
@@ -221,22 +217,24 @@ static int get_members(json_t *obj, struct witness_arbitrate *out, char *err, si
     json_t *m;
 
     if (!v)
-        return fail(err, errlen, "field 'members' is missing");
+        return errbuf_fail(err, errlen, -EINVAL, "field 'members' is missing");
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > WITNESS_MAX_NODES)
-        return fail(err, errlen, "field 'members' must be an array of 1 to %d node names",
-                    WITNESS_MAX_NODES);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'members' must be an array of 1 to %d node names",
+                           WITNESS_MAX_NODES);
     json_array_foreach(v, i, m)
     {
         if (!json_is_string(m) ||
             !name_ok(json_string_value(m), json_string_length(m), WITNESS_NAME_MAX))
-            return fail(err, errlen,
-                        "field 'members': item %zu must be a string of 1 to %d bytes of UTF-8 "
-                        "without control characters",
-                        i, WITNESS_NAME_MAX - 1);
+            return errbuf_fail(
+                err, errlen, -EINVAL,
+                "field 'members': item %zu must be a string of 1 to %d bytes of UTF-8 "
+                "without control characters",
+                i, WITNESS_NAME_MAX - 1);
         for (int j = 0; j < (int)i; j++) {
             if (strcmp(out->members[j], json_string_value(m)) == 0)
-                return fail(err, errlen, "field 'members': '%s' is listed twice",
-                            json_string_value(m));
+                return errbuf_fail(err, errlen, -EINVAL, "field 'members': '%s' is listed twice",
+                                   json_string_value(m));
         }
         memcpy(out->members[i], json_string_value(m), json_string_length(m) + 1);
         if (strcmp(out->members[i], out->node) == 0)
@@ -244,7 +242,8 @@ static int get_members(json_t *obj, struct witness_arbitrate *out, char *err, si
     }
     out->n_members = (int)json_array_size(v);
     if (!self)
-        return fail(err, errlen, "field 'members' must include the asking node '%s'", out->node);
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'members' must include the asking node '%s'", out->node);
     return 0;
 }
 

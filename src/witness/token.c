@@ -1,6 +1,7 @@
 /* The witness token: read from a private file, kept as a hash, checked in
  * constant time on every request. */
 #include "witness.h"
+#include "../common/errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,18 +14,6 @@
 
 /* A token file holds the token, a line end and maybe stray blanks. */
 #define TOKEN_FILE_MAX (WITNESS_TOKEN_MAX + 64)
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_blank(unsigned char c)
 {
@@ -46,27 +35,27 @@ int token_parse(const char *text, size_t len, char *tok, size_t toksize, char *e
     while (end > start && is_blank((unsigned char)text[end - 1]))
         end--;
     if (start == end) {
-        set_err(err, errlen,
-                "the token is empty (put one token on one line, e.g. the output "
-                "of: openssl rand -hex 32)");
+        errbuf_set(err, errlen,
+                   "the token is empty (put one token on one line, e.g. the output "
+                   "of: openssl rand -hex 32)");
         return -EINVAL;
     }
     for (size_t i = start; i < end; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c == '\n' || c == '\r') {
-            set_err(err, errlen, "expected one token on one line, found more lines");
+            errbuf_set(err, errlen, "expected one token on one line, found more lines");
             return -EINVAL;
         }
         if (!is_token_char(c)) {
-            set_err(err, errlen,
-                    "the token has a blank or a character that is not printable ASCII at byte "
-                    "%zu (it is sent in an HTTP header)",
-                    i + 1);
+            errbuf_set(err, errlen,
+                       "the token has a blank or a character that is not printable ASCII at byte "
+                       "%zu (it is sent in an HTTP header)",
+                       i + 1);
             return -EINVAL;
         }
     }
     if (end - start > WITNESS_TOKEN_MAX || end - start >= toksize) {
-        set_err(err, errlen, "the token is longer than %d bytes", WITNESS_TOKEN_MAX);
+        errbuf_set(err, errlen, "the token is longer than %d bytes", WITNESS_TOKEN_MAX);
         return -EINVAL;
     }
     memcpy(tok, text + start, end - start);
@@ -98,31 +87,31 @@ int token_file_load(struct witness_tokens *t, const char *path, char *err, size_
     int fd, r;
 
     if (t->n >= WITNESS_MAX_TOKENS) {
-        set_err(err, errlen, "token file %s: at most %d token files", path, WITNESS_MAX_TOKENS);
+        errbuf_set(err, errlen, "token file %s: at most %d token files", path, WITNESS_MAX_TOKENS);
         return -ENOSPC;
     }
     /* O_NONBLOCK: a FIFO at the path must not hang the open; fstat rejects it next. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot open token file %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot open token file %s: %s", path, strerror(-r));
         return r;
     }
     if (fstat(fd, &st) < 0) {
         r = -errno;
-        set_err(err, errlen, "cannot stat token file %s: %s", path, strerror(-r));
+        errbuf_set(err, errlen, "cannot stat token file %s: %s", path, strerror(-r));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         r = -EINVAL;
-        set_err(err, errlen, "token file %s is not a regular file", path);
+        errbuf_set(err, errlen, "token file %s is not a regular file", path);
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
         r = -EPERM;
-        set_err(err, errlen,
-                "token file %s is open to group or others (mode %04o); run: chmod 600 %s", path,
-                (unsigned)(st.st_mode & 07777), path);
+        errbuf_set(err, errlen,
+                   "token file %s is open to group or others (mode %04o); run: chmod 600 %s", path,
+                   (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
     while (len < sizeof(buf)) {
@@ -131,7 +120,7 @@ int token_file_load(struct witness_tokens *t, const char *path, char *err, size_
             if (errno == EINTR)
                 continue;
             r = -errno;
-            set_err(err, errlen, "cannot read token file %s: %s", path, strerror(-r));
+            errbuf_set(err, errlen, "cannot read token file %s: %s", path, strerror(-r));
             goto out;
         }
         if (n == 0)
@@ -140,13 +129,14 @@ int token_file_load(struct witness_tokens *t, const char *path, char *err, size_
     }
     if (len > TOKEN_FILE_MAX) {
         r = -EINVAL;
-        set_err(err, errlen, "token file %s: longer than %d bytes; expected one token on one line",
-                path, TOKEN_FILE_MAX);
+        errbuf_set(err, errlen,
+                   "token file %s: longer than %d bytes; expected one token on one line", path,
+                   TOKEN_FILE_MAX);
         goto out;
     }
     r = token_parse(buf, len, tok, sizeof(tok), why, sizeof(why));
     if (r < 0) {
-        set_err(err, errlen, "token file %s: %s", path, why);
+        errbuf_set(err, errlen, "token file %s: %s", path, why);
         goto out;
     }
     r = token_add(t, tok);
