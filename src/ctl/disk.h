@@ -139,4 +139,13 @@ int ctl_disk_init(const char *device, const struct conf *c, bool force, vg_usec_
 int ctl_disk_dump(const char *device, const struct conf *c, bool json, vg_usec_t timeout,
                   FILE *out);
 
+/* Run fn(arg) in the worker with the deadline (disk_cmd.c): fn's result, or
+ * -errno when no thread could be started. Does not return on a timeout: it
+ * says the device does not answer and leaves the process. */
+int ctl_disk_run_bounded(const char *device, vg_usec_t timeout, int (*fn)(void *), void *arg);
+
+/* disk_message.c: write `test` or `clear` into NODE's mailbox. */
+int ctl_disk_message(const char *device, const struct conf *c, const char *node,
+                     const char *request, vg_usec_t timeout, FILE *out);
+
 #endif

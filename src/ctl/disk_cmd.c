@@ -16,6 +16,7 @@ static void disk_usage(FILE *out)
     fprintf(out,
             "usage: vigilctl disk init DEVICE -c FILE [--force] [--timeout DURATION]\n"
             "       vigilctl disk dump DEVICE [-c FILE] [--json] [--timeout DURATION]\n"
+            "       vigilctl disk message DEVICE NODE test|clear -c FILE [--timeout DURATION]\n"
             "\n"
             "init  prepares DEVICE, a small partition of a disk that every node sees under\n"
             "      the same path (or a file, for tests), for the disk heartbeat of the\n"
@@ -28,6 +29,8 @@ static void disk_usage(FILE *out)
             "      (node, state, incarnation, counter, age, epoch), every pending mailbox\n"
             "      request, and the blocks that do not decode. Exit status 1 when there\n"
             "      is no valid header or a block is bad.\n"
+            "message  writes a request into NODE's mailbox: `test` (NODE's vigild logs it,\n"
+            "      shows it in status and clears it) or `clear` (empties the mailbox).\n"
             "\n"
             "options:\n"
             "  -c, --config FILE   the cluster configuration (init: required; dump: names\n"
@@ -56,7 +59,7 @@ static _Noreturn void give_up(const char *device, vg_usec_t timeout)
 
 /* Run fn(arg) in the worker with the deadline: its result, or -errno when
  * no thread could be started (said here). Does not return on a timeout. */
-static int bounded(const char *device, vg_usec_t timeout, int (*fn)(void *), void *arg)
+int ctl_disk_run_bounded(const char *device, vg_usec_t timeout, int (*fn)(void *), void *arg)
 {
     int result, r = ctl_disk_bounded(fn, arg, timeout, &result);
 
@@ -141,7 +144,7 @@ int ctl_disk_init(const char *device, const struct conf *c, bool force, vg_usec_
     }
     io->device = device;
     io->probe.fd = -1;
-    r = bounded(device, timeout, init_probe_io, io);
+    r = ctl_disk_run_bounded(device, timeout, init_probe_io, io);
     if (r < 0) {
         if (io->err[0])
             ctl_error("%s", io->err);
@@ -159,12 +162,12 @@ int ctl_disk_init(const char *device, const struct conf *c, bool force, vg_usec_
         ctl_error("warning: %s", v->warnings[i]);
 
     ctl_disk_header_for(c, device, (uint64_t)time(NULL), &io->header);
-    r = bounded(device, timeout, init_write_io, io);
+    r = ctl_disk_run_bounded(device, timeout, init_write_io, io);
     if (r < 0) {
         ctl_error("%s", io->err);
         goto close;
     }
-    r = bounded(device, timeout, init_close_io, io);
+    r = ctl_disk_run_bounded(device, timeout, init_close_io, io);
     if (r < 0) {
         ctl_error("cannot close %s: %s; run init again", device, strerror(-r));
         goto out;
@@ -185,7 +188,7 @@ int ctl_disk_init(const char *device, const struct conf *c, bool force, vg_usec_
     goto out;
 close:
     if (io->probe.fd >= 0)
-        bounded(device, timeout, init_close_io, io);
+        ctl_disk_run_bounded(device, timeout, init_close_io, io);
 out:
     free(io);
     free(v);
@@ -225,7 +228,7 @@ int ctl_disk_dump(const char *device, const struct conf *c, bool json, vg_usec_t
         return CTL_EXIT_FAIL;
     }
     io->device = device;
-    r = bounded(device, timeout, dump_read_io, io);
+    r = ctl_disk_run_bounded(device, timeout, dump_read_io, io);
     if (r < 0) {
         if (io->err[0])
             ctl_error("%s", io->err);
@@ -270,29 +273,33 @@ static const char *option_value(int argc, char **argv, int *i, const char *longn
 static int disk_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
     const char *sub, *device = NULL, *conf_path = NULL, *timeout_text = NULL, *val;
+    const char *words[3] = {NULL, NULL, NULL}; /* DEVICE [NODE REQUEST] */
+    int n_words = 0;
     vg_usec_t timeout = CTL_DISK_DEFAULT_TIMEOUT;
-    bool force = false, json = false, init;
+    bool force = false, json = false, init, message;
     int opts_done = 0, code;
     struct conf *c = NULL;
 
     if (argc < 2)
-        return ctl_usage_error(disk_usage, "disk: missing subcommand (init or dump)");
+        return ctl_usage_error(disk_usage, "disk: missing subcommand (init, dump or message)");
     sub = argv[1];
     if (ctl_is_help(sub)) {
         disk_usage(stdout);
         return CTL_EXIT_OK;
     }
-    if (strcmp(sub, "init") != 0 && strcmp(sub, "dump") != 0)
-        return ctl_usage_error(disk_usage, "disk: unknown subcommand '%s' (init or dump)", sub);
+    if (strcmp(sub, "init") != 0 && strcmp(sub, "dump") != 0 && strcmp(sub, "message") != 0)
+        return ctl_usage_error(disk_usage, "disk: unknown subcommand '%s' (init, dump or message)",
+                               sub);
     init = strcmp(sub, "init") == 0;
+    message = strcmp(sub, "message") == 0;
 
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
 
         if (opts_done || a[0] != '-' || a[1] == '\0') {
-            if (device)
+            if (n_words >= (message ? 3 : 1))
                 return ctl_usage_error(disk_usage, "disk %s: unexpected argument '%s'", sub, a);
-            device = a;
+            words[n_words++] = a;
         } else if (ctl_is_help(a)) {
             disk_usage(stdout);
             return CTL_EXIT_OK;
@@ -315,11 +322,14 @@ static int disk_run(const struct ctl_ctx *ctx, int argc, char **argv)
             return ctl_usage_error(disk_usage, "disk %s: unknown option '%s'", sub, a);
         }
     }
+    device = words[0];
     if (!device || !*device)
         return ctl_usage_error(disk_usage, "disk %s: missing DEVICE", sub);
-    if (init && !conf_path)
-        return ctl_usage_error(disk_usage,
-                               "disk init: missing -c FILE (the cluster configuration)");
+    if (message && n_words < 3)
+        return ctl_usage_error(disk_usage, "disk message: expected DEVICE NODE REQUEST");
+    if ((init || message) && !conf_path)
+        return ctl_usage_error(disk_usage, "disk %s: missing -c FILE (the cluster configuration)",
+                               sub);
     if (timeout_text && conf_parse_duration(timeout_text, &timeout) < 0)
         return ctl_usage_error(disk_usage,
                                "disk %s: bad --timeout '%s': expected a duration with a unit, "
@@ -333,6 +343,8 @@ static int disk_run(const struct ctl_ctx *ctx, int argc, char **argv)
     }
     if (init)
         code = ctl_disk_init(device, c, force, timeout, stdout);
+    else if (message)
+        code = ctl_disk_message(device, c, words[1], words[2], timeout, stdout);
     else
         code = ctl_disk_dump(device, c, json, timeout, stdout);
     free(c);
@@ -341,7 +353,7 @@ static int disk_run(const struct ctl_ctx *ctx, int argc, char **argv)
 
 const struct ctl_command ctl_cmd_disk = {
     .name = "disk",
-    .summary = "prepare or show the disk heartbeat area (disk init|dump DEVICE)",
+    .summary = "prepare, show or message the disk heartbeat area (disk init|dump|message)",
     .run = disk_run,
     .usage = disk_usage,
 };

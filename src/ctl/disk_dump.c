@@ -287,7 +287,9 @@ static void text_mailboxes(const struct decoded *d, const struct conf *c, struct
         cell(t, col++, "%d", e->node);
         if (c)
             cell(t, col++, "%s", node_name(c, e->node));
-        if (c)
+        if (e->mbox.from == 0)
+            cell(t, col++, "admin"); /* vigilctl disk message */
+        else if (c)
             cell(t, col++, "%u (%s)", e->mbox.from, node_name(c, e->mbox.from));
         else
             cell(t, col++, "%u", e->mbox.from);

@@ -65,7 +65,6 @@ struct daemon {
     sd_event_source *disk_ev[VIGIL_MAX_LINKS];
     uint64_t disk_counter[VIGIL_MAX_LINKS][VIGIL_MAX_NODES]; /* by node index */
     bool disk_counter_known[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
-    uint64_t disk_mailbox_seen[VIGIL_MAX_LINKS]; /* sequence handled */
     bool disk_mailbox_valid[VIGIL_MAX_LINKS];
     struct disk_mailbox disk_mailbox[VIGIL_MAX_LINKS]; /* the last request read */
 

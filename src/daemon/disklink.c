@@ -18,18 +18,25 @@ static int link_of_source(const struct daemon *d, sd_event_source *s)
 }
 
 /* A mailbox request addressed to this node: log it once, keep it for
- * status, and clear the block so the next request can be seen. Acting on it
- * (stand down, reset) belongs to the membership and fencing issues. */
+ * status, and clear the block so the next request can be seen. Requests of
+ * different writers are told apart by (from, sequence); the same block read
+ * again before the clear is not a new request. Acting on stand-down and
+ * reset belongs to the membership and fencing issues. */
 static void take_mailbox(struct daemon *d, int l, const struct disk_mailbox *m)
 {
-    if (m->request == DISK_REQ_NONE || m->sequence <= d->disk_mailbox_seen[l])
+    const struct disk_mailbox *last = &d->disk_mailbox[l];
+
+    if (m->request == DISK_REQ_NONE)
+        return;
+    if (d->disk_mailbox_valid[l] && last->from == m->from && last->sequence == m->sequence)
         return;
     const struct conf_node *from = conf_node_by_id(&d->conf, m->from);
-    d->disk_mailbox_seen[l] = m->sequence;
     d->disk_mailbox[l] = *m;
     d->disk_mailbox_valid[l] = true;
-    log_warn("disk link %s: mailbox request '%s' from %s (sequence %" PRIu64 ", epoch %" PRIu64 ")",
-             d->conf.links[l].name, disk_request_name(m->request), from ? from->name : "?",
+    log_warn("disk link %s: mailbox request '%s' from %s (sequence %" PRIu64 ", epoch %" PRIu64
+             "); cleared",
+             d->conf.links[l].name, disk_request_name(m->request),
+             from ? from->name : (m->from == 0 ? "an administrator" : "an unknown node"),
              m->sequence, m->epoch);
     disk_link_clear_mailbox(&d->disk[l]);
 }

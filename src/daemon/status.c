@@ -48,7 +48,7 @@ static json_t *link_json(const struct daemon *d, int l)
             json_object_set_new(o, "last_mailbox_request",
                                 json_pack("{s:s, s:s, s:I, s:I}", "request",
                                           disk_request_name(m->request), "from",
-                                          from ? from->name : "?", "sequence",
+                                          from ? from->name : (m->from ? "?" : "admin"), "sequence",
                                           (json_int_t)m->sequence, "epoch", (json_int_t)m->epoch));
         }
         break;

@@ -188,7 +188,7 @@ int disk_mailbox_decode(const uint8_t *block, struct disk_mailbox *m, char *err,
     m->epoch = get_u64(b + 16);
     m->incarnation = get_u64(b + 24);
     if (m->node == 0 || m->node > VIGIL_MAX_NODES || m->from > VIGIL_MAX_NODES ||
-        m->request > DISK_REQ_RESET) {
+        m->request > DISK_REQ_TEST) {
         snprintf(err, errlen, "mailbox block has node %u from %u request %u, out of range", m->node,
                  m->from, m->request);
         return -EINVAL;
@@ -204,6 +204,6 @@ const char *disk_slot_state_name(int state)
 
 const char *disk_request_name(int request)
 {
-    static const char *const names[] = {"none", "stand-down", "reset"};
-    return request >= 0 && request <= DISK_REQ_RESET ? names[request] : "invalid";
+    static const char *const names[] = {"none", "stand-down", "reset", "test"};
+    return request >= 0 && request <= DISK_REQ_TEST ? names[request] : "invalid";
 }

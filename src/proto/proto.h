@@ -114,7 +114,15 @@ struct disk_slot {
     uint64_t epoch;
 };
 
-enum disk_request { DISK_REQ_NONE = 0, DISK_REQ_STAND_DOWN = 1, DISK_REQ_RESET = 2 };
+/* TEST: the owner logs it and clears it (vigilctl disk message ... test),
+ * to check the whole path; STAND_DOWN and RESET are acted on by the
+ * membership and fencing issues. */
+enum disk_request {
+    DISK_REQ_NONE = 0,
+    DISK_REQ_STAND_DOWN = 1,
+    DISK_REQ_RESET = 2,
+    DISK_REQ_TEST = 3,
+};
 
 struct disk_mailbox {
     uint16_t node;     /* the owner */

@@ -422,3 +422,42 @@ def test_device_of_another_cluster_is_not_written(make_lab):
     assert lab.disk_checksum() == sha, lab.explain(
         "a node wrote to the device of cluster %s (its bytes changed)" % other)
     assert other in lab.disk_dump(json_out=False)
+
+
+# --------------------------------------------------------------- mailbox
+
+def _mailbox_block(lab, node_id):
+    off = (2 * node_id) * 4096  # docs: block 2N is node N's mailbox
+    with open(lab.disk_file, "rb") as f:
+        f.seek(off)
+        return f.read(4096)
+
+
+def test_mailbox_request_is_logged_shown_and_cleared(dlab):
+    """Another writer (here vigilctl, as an admin) puts a request into n2's
+    mailbox: n2 logs it once, shows it in status, and clears the block."""
+    lab = dlab
+    r = subprocess.run([lab.vigilctl, "disk", "message", lab.device, "n2", "test", "-c", lab.conf],
+                       capture_output=True, timeout=20)
+    assert r.returncode == 0, r.stderr.decode()
+
+    def shown():
+        own = {l["name"]: l for l in lab.status("n2")["links"]}
+        return own[DISK].get("last_mailbox_request")
+
+    lab.wait_for(lambda: shown() is not None, 3.0, "n2 to show the mailbox request")
+    req = shown()
+    assert req["request"] == "test" and req["from"] == "admin", req
+    lab.wait_for(lambda: _mailbox_block(lab, 2) == bytes(4096), 3.0,
+                 "n2 to clear its mailbox block on the disk")
+    with open(lab.nodes["n2"].log, errors="replace") as f:
+        lines = [l for l in f if "mailbox request 'test'" in l]
+    assert len(lines) == 1, lines   # read more than once before the clear, logged once
+    # nobody else took it
+    for other in ("n1", "n3"):
+        own = {l["name"]: l for l in lab.status(other)["links"]}
+        assert own[DISK].get("last_mailbox_request") is None
+    # a request for a node id beyond the configuration is refused by vigilctl
+    r = subprocess.run([lab.vigilctl, "disk", "message", lab.device, "n9", "test", "-c", lab.conf],
+                       capture_output=True, timeout=20)
+    assert r.returncode == 1 and "no node 'n9'" in r.stderr.decode()

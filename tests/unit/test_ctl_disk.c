@@ -854,6 +854,45 @@ static void test_command_line(void **state)
     assert_int_equal(code, CTL_EXIT_OK);
 }
 
+/* An admin's request into a node's mailbox, and its clear; only on this
+ * cluster's area and for a configured node. */
+static void test_message(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t block[DISK_BLOCK_SIZE];
+    struct disk_mailbox m;
+    char err[256];
+    struct conf other;
+
+    make_file(f->path, MIB, 0);
+    assert_int_equal(ctl_disk_init(f->path, &f->conf, false, TIMEOUT, f->null), CTL_EXIT_OK);
+    assert_int_equal(ctl_disk_message(f->path, &f->conf, "beta", "test", TIMEOUT, f->null),
+                     CTL_EXIT_OK);
+    read_at(f->path, disk_mailbox_offset(2), block, sizeof(block));
+    assert_int_equal(disk_mailbox_decode(block, &m, err, sizeof(err)), 0);
+    assert_int_equal(m.node, 2);
+    assert_int_equal(m.from, 0);
+    assert_int_equal(m.request, DISK_REQ_TEST);
+    assert_true(m.sequence > 0);
+    read_at(f->path, disk_mailbox_offset(1), block, sizeof(block));
+    assert_true(all_bytes(block, sizeof(block), 0)); /* alpha's untouched */
+
+    assert_int_equal(ctl_disk_message(f->path, &f->conf, "beta", "clear", TIMEOUT, f->null),
+                     CTL_EXIT_OK);
+    read_at(f->path, disk_mailbox_offset(2), block, sizeof(block));
+    assert_true(all_bytes(block, sizeof(block), 0));
+
+    assert_int_equal(ctl_disk_message(f->path, &f->conf, "gamma", "test", TIMEOUT, f->null),
+                     CTL_EXIT_FAIL);
+    assert_int_equal(ctl_disk_message(f->path, &f->conf, "beta", "reset", TIMEOUT, f->null),
+                     CTL_EXIT_USAGE);
+    make_conf(&other, "db");
+    assert_int_equal(ctl_disk_message(f->path, &other, "beta", "test", TIMEOUT, f->null),
+                     CTL_EXIT_FAIL);
+    read_at(f->path, disk_mailbox_offset(2), block, sizeof(block));
+    assert_true(all_bytes(block, sizeof(block), 0)); /* another cluster's request not written */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -877,6 +916,7 @@ int main(void)
         T(test_dump_no_header),
         T(test_bounded),
         T(test_command_line),
+        T(test_message),
     };
 #undef T
 
