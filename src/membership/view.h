@@ -47,4 +47,89 @@ int view_count(node_mask m);
 /* The lowest index in m (the coordinator of a view), -1 when empty. */
 int view_lowest(node_mask m);
 
+/* ---- Agreeing on a view (view_machine.c; model/view.pml models it) ----
+ * The coordinator (lowest id) of a candidate proposes it with a new epoch;
+ * every member accepts only a proposal that matches its own candidate and
+ * is newer than any it promised; the coordinator commits once every member
+ * accepted. Pure: messages to send are returned in a struct view_out, time
+ * is passed in, so tests can run many machines over a lossy, reordering
+ * network. Node arguments are indexes (bit positions of node_mask). */
+
+#include "../common/clock.h"
+
+/* An epoch is a counter shifted left by VIEW_EPOCH_NODE_BITS plus the index
+ * of the coordinator that proposed it: two coordinators that cannot hear
+ * each other never issue the same epoch, and epochs still order by counter
+ * first. 0 means no view. */
+#define VIEW_EPOCH_NODE_BITS 8
+
+enum view_msg_type { VIEW_PROPOSE = 1, VIEW_ACK = 2, VIEW_NACK = 3, VIEW_COMMIT = 4 };
+
+struct view_msg {
+    enum view_msg_type type;
+    int to;
+    uint64_t epoch;
+    node_mask members; /* PROPOSE, COMMIT */
+    uint64_t aux;      /* ACK: sender's last committed epoch; NACK: the highest epoch
+                          it has seen; COMMIT: the parent epoch */
+};
+
+#define VIEW_OUT_MAX (2 * VIGIL_MAX_NODES)
+
+struct view_out {
+    int n;
+    struct view_msg msgs[VIEW_OUT_MAX];
+    bool installed; /* this call installed a view */
+    bool left_out;  /* this call learned that a newer view left this node out */
+};
+
+struct view_timing {
+    vg_usec_t settle;     /* a changed candidate must hold this long before a proposal */
+    vg_usec_t retransmit; /* PROPOSE and COMMIT are sent again this often */
+    vg_usec_t attempt;    /* a proposal not accepted by all within this is abandoned */
+};
+
+struct view_machine {
+    int n, self;
+    /* the installed view; epoch 0 and members 0: none */
+    uint64_t epoch;
+    node_mask members;
+    uint64_t parent;
+    uint64_t max_seen; /* the highest epoch seen anywhere */
+    uint64_t promised; /* the highest epoch this node accepted */
+    node_mask candidate;
+    vg_usec_t candidate_since;
+    /* as coordinator: the proposal under way */
+    bool proposing;
+    uint64_t p_epoch;
+    node_mask p_members, p_acked;
+    uint64_t p_parent;
+    vg_usec_t p_started, p_sent;
+    /* as coordinator: members not yet known to have installed the commit */
+    node_mask c_pending;
+    vg_usec_t c_started, c_sent;
+};
+
+void view_init(struct view_machine *vm, int n, int self, vg_usec_t now);
+
+/* Every interval, and whenever the candidate may have changed. */
+void view_tick(struct view_machine *vm, node_mask candidate, const struct view_timing *t,
+               vg_usec_t now, struct view_out *out);
+
+void view_on_propose(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                     vg_usec_t now, struct view_out *out);
+void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_committed,
+                 vg_usec_t now, struct view_out *out);
+void view_on_nack(struct view_machine *vm, int from, uint64_t epoch, uint64_t seen,
+                  struct view_out *out);
+void view_on_commit(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                    uint64_t parent, struct view_out *out);
+/* A heartbeat says which view its sender has installed. */
+void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                       struct view_out *out);
+
+/* The installed view is current: installed, and every member still in
+ * this node's candidate. Only a current view may count as quorate. */
+bool view_current(const struct view_machine *vm);
+
 #endif

@@ -1,0 +1,192 @@
+/* The view-agreement state machine (see view.h and docs/membership.md).
+ * model/view.pml is its Promela model: view_tick's proposal start is the
+ * model's `propose`, view_on_propose its `accept`, view_on_ack/commit its
+ * `collect` and `install`. */
+#include "view.h"
+
+#include <string.h>
+
+static void send(struct view_out *out, enum view_msg_type type, int to, uint64_t epoch,
+                 node_mask members, uint64_t aux)
+{
+    if (out->n >= VIEW_OUT_MAX)
+        return; /* cannot happen: at most one message per peer per kind and call */
+    out->msgs[out->n++] = (struct view_msg){type, to, epoch, members, aux};
+}
+
+static void send_all(const struct view_machine *vm, struct view_out *out, enum view_msg_type type,
+                     node_mask to, uint64_t epoch, node_mask members, uint64_t aux)
+{
+    for (node_mask m = to & ~NODE_BIT(vm->self); m; m &= m - 1)
+        send(out, type, view_lowest(m), epoch, members, aux);
+}
+
+static void seen(struct view_machine *vm, uint64_t epoch)
+{
+    if (epoch > vm->max_seen)
+        vm->max_seen = epoch;
+}
+
+void view_init(struct view_machine *vm, int n, int self, vg_usec_t now)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->n = n;
+    vm->self = self;
+    vm->candidate = NODE_BIT(self);
+    vm->candidate_since = now;
+}
+
+static void install(struct view_machine *vm, uint64_t epoch, node_mask members, uint64_t parent,
+                    struct view_out *out)
+{
+    vm->epoch = epoch;
+    vm->members = members;
+    vm->parent = parent;
+    seen(vm, epoch);
+    out->installed = true;
+}
+
+/* Every member accepted: install, and tell them. */
+static void commit(struct view_machine *vm, vg_usec_t now, struct view_out *out)
+{
+    uint64_t parent = vm->p_parent > vm->epoch ? vm->p_parent : vm->epoch;
+
+    vm->proposing = false;
+    install(vm, vm->p_epoch, vm->p_members, parent, out);
+    vm->c_pending = vm->p_members & ~NODE_BIT(vm->self);
+    vm->c_started = vm->c_sent = now;
+    send_all(vm, out, VIEW_COMMIT, vm->c_pending, vm->epoch, vm->members, vm->parent);
+}
+
+static void start_proposal(struct view_machine *vm, vg_usec_t now, struct view_out *out)
+{
+    uint64_t base = vm->max_seen > vm->promised ? vm->max_seen : vm->promised;
+
+    vm->proposing = true;
+    vm->p_epoch =
+        (((base >> VIEW_EPOCH_NODE_BITS) + 1) << VIEW_EPOCH_NODE_BITS) | (uint64_t)vm->self;
+    vm->promised = vm->p_epoch;
+    seen(vm, vm->p_epoch);
+    vm->p_members = vm->candidate;
+    vm->p_acked = NODE_BIT(vm->self);
+    vm->p_parent = vm->epoch;
+    vm->p_started = vm->p_sent = now;
+    vm->c_pending = 0;
+    if (vm->p_acked == vm->p_members) {
+        commit(vm, now, out); /* alone */
+        return;
+    }
+    send_all(vm, out, VIEW_PROPOSE, vm->p_members, vm->p_epoch, vm->p_members, 0);
+}
+
+void view_tick(struct view_machine *vm, node_mask candidate, const struct view_timing *t,
+               vg_usec_t now, struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    candidate |= NODE_BIT(vm->self);
+    if (candidate != vm->candidate) {
+        vm->candidate = candidate;
+        vm->candidate_since = now;
+    }
+    if (vm->proposing && now - vm->p_started >= t->attempt)
+        vm->proposing = false; /* someone did not answer: try again from the candidate */
+    if (vm->proposing && vm->p_members != vm->candidate)
+        vm->proposing = false; /* the facts changed under the proposal */
+    if (vm->proposing && now - vm->p_sent >= t->retransmit) {
+        vm->p_sent = now;
+        send_all(vm, out, VIEW_PROPOSE, vm->p_members & ~vm->p_acked, vm->p_epoch, vm->p_members,
+                 0);
+    }
+    if (vm->c_pending && now - vm->c_started >= t->attempt)
+        vm->c_pending = 0;
+    if (vm->c_pending && now - vm->c_sent >= t->retransmit) {
+        vm->c_sent = now;
+        send_all(vm, out, VIEW_COMMIT, vm->c_pending, vm->epoch, vm->members, vm->parent);
+    }
+    if (!vm->proposing && view_lowest(vm->candidate) == vm->self &&
+        (vm->candidate != vm->members || vm->epoch == 0) && now - vm->candidate_since >= t->settle)
+        start_proposal(vm, now, out);
+}
+
+void view_on_propose(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                     vg_usec_t now, struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    seen(vm, epoch);
+    bool ok = from == view_lowest(members) && (members & NODE_BIT(vm->self)) &&
+              (members & NODE_BIT(from)) && epoch > vm->promised && members == vm->candidate;
+    if (!ok) {
+        if (epoch == vm->promised && members == vm->candidate && from == view_lowest(members))
+            send(out, VIEW_ACK, from, epoch, 0, vm->epoch); /* a retransmission: ack again */
+        else
+            send(out, VIEW_NACK, from, epoch, 0,
+                 vm->max_seen > vm->promised ? vm->max_seen : vm->promised);
+        return;
+    }
+    vm->promised = epoch;
+    vm->proposing = false; /* a proposal of our own is overtaken */
+    send(out, VIEW_ACK, from, epoch, 0, vm->epoch);
+}
+
+void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_committed,
+                 vg_usec_t now, struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!vm->proposing || epoch != vm->p_epoch || !(vm->p_members & NODE_BIT(from)))
+        return;
+    vm->p_acked |= NODE_BIT(from);
+    if (last_committed > vm->p_parent)
+        vm->p_parent = last_committed;
+    if (vm->p_acked == vm->p_members)
+        commit(vm, now, out);
+}
+
+void view_on_nack(struct view_machine *vm, int from, uint64_t epoch, uint64_t seen_epoch,
+                  struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    seen(vm, seen_epoch);
+    if (vm->proposing && epoch == vm->p_epoch)
+        vm->proposing = false; /* the next tick proposes again, higher */
+}
+
+void view_on_commit(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                    uint64_t parent, struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    seen(vm, epoch);
+    /* Only the proposal this node accepted last; an older one was overtaken. */
+    if (epoch != vm->promised || epoch <= vm->epoch || !(members & NODE_BIT(vm->self)) ||
+        from != view_lowest(members))
+        return;
+    install(vm, epoch, members, parent, out);
+}
+
+void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
+                       struct view_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    seen(vm, epoch);
+    if (vm->c_pending && epoch >= vm->epoch)
+        vm->c_pending &= ~NODE_BIT(from);
+    if (epoch <= vm->epoch || !(members & NODE_BIT(from)))
+        return;
+    if (members & NODE_BIT(vm->self)) {
+        /* It installed a view with this node in it: this node accepted that
+         * proposal, so the commit was lost on the way. */
+        if (epoch == vm->promised)
+            install(vm, epoch, members, vm->epoch, out);
+        return;
+    }
+    if (vm->members & NODE_BIT(from)) {
+        /* a member of our view moved on to a view without us; vm->epoch
+         * stays the last view this node was part of */
+        vm->members = 0;
+        out->left_out = true;
+    }
+}
+
+bool view_current(const struct view_machine *vm)
+{
+    return vm->members && (vm->members & ~vm->candidate) == 0;
+}

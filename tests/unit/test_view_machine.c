@@ -1,0 +1,297 @@
+/* The view-agreement machine: scripted cases, then many machines over a
+ * lossy, reordering network whose connectivity changes at random, checking
+ * after every step that an epoch means the same members on every node that
+ * installed it, and at the end that a healed network converges. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/membership/view.h"
+
+#define MS VG_USEC_PER_MSEC
+#define BIT NODE_BIT
+
+static const struct view_timing timing = {
+    .settle = 100 * MS, .retransmit = 100 * MS, .attempt = 500 * MS};
+
+/* ---- scripted ---- */
+
+static void test_lone_node_commits_itself(void **state)
+{
+    struct view_machine vm;
+    struct view_out out;
+
+    view_init(&vm, 3, 0, 0);
+    view_tick(&vm, BIT(0), &timing, 50 * MS, &out);
+    assert_false(out.installed); /* settle time first */
+    view_tick(&vm, BIT(0), &timing, 100 * MS, &out);
+    assert_true(out.installed);
+    assert_true(vm.members == BIT(0) && vm.epoch == (1 << VIEW_EPOCH_NODE_BITS));
+    assert_true(view_current(&vm));
+}
+
+static void test_two_nodes_agree(void **state)
+{
+    struct view_machine a, b;
+    struct view_out out, out2;
+    node_mask ab = BIT(0) | BIT(1);
+
+    view_init(&a, 2, 0, 0);
+    view_init(&b, 2, 1, 0);
+    view_tick(&b, ab, &timing, 200 * MS, &out);
+    view_tick(&b, ab, &timing, 300 * MS, &out);
+    assert_int_equal(out.n, 0); /* not the coordinator */
+    view_tick(&a, ab, &timing, 200 * MS, &out);
+    assert_int_equal(out.n, 0); /* the candidate changed: settle first */
+    view_tick(&a, ab, &timing, 300 * MS, &out);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.msgs[0].type, VIEW_PROPOSE);
+    assert_int_equal(out.msgs[0].to, 1);
+    uint64_t e = out.msgs[0].epoch;
+    assert_true(e == (1 << VIEW_EPOCH_NODE_BITS) + 0); /* counter 1, coordinator index 0 */
+    view_on_propose(&b, 0, e, ab, 210 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_ACK);
+    view_on_ack(&a, 1, e, out2.msgs[0].aux, 220 * MS, &out);
+    assert_true(out.installed);
+    assert_int_equal(out.msgs[0].type, VIEW_COMMIT);
+    view_on_commit(&b, 0, e, ab, out.msgs[0].aux, &out2);
+    assert_true(out2.installed);
+    assert_true(a.members == ab && b.members == ab && a.epoch == b.epoch);
+
+    /* a proposal that does not match the member's candidate is refused */
+    view_tick(&b, BIT(1), &timing, 300 * MS, &out2);
+    view_on_propose(&b, 0, e + 1, ab, 310 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_NACK);
+    /* an old epoch too, whatever the members */
+    view_on_propose(&b, 0, e, ab, 320 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_NACK);
+}
+
+static void test_left_out_by_heartbeat(void **state)
+{
+    struct view_machine c;
+    struct view_out out;
+
+    view_init(&c, 3, 2, 0);
+    c.epoch = 4;
+    c.members = BIT(0) | BIT(1) | BIT(2);
+    c.candidate = c.members;
+    view_on_heartbeat(&c, 0, 5, BIT(0) | BIT(1), &out);
+    assert_true(out.left_out);
+    assert_true(c.members == 0 && c.epoch == 4);
+    assert_false(view_current(&c));
+}
+
+/* ---- randomized ---- */
+
+#define NMAX 5
+#define BAG 4096
+#define EPOCHS (1 << 16) /* open-addressing table of installed epochs */
+
+struct packet {
+    int from;
+    struct view_msg m;
+};
+
+struct sim {
+    int n;
+    struct view_machine vm[NMAX];
+    bool conn[NMAX][NMAX]; /* conn[i][j]: what i sends reaches j */
+    struct packet bag[BAG];
+    int n_bag;
+    int loss_pct;
+    vg_usec_t now;
+    uint64_t last_epoch[NMAX];        /* for: a node's installed epoch never goes back */
+    uint64_t installed_epoch[EPOCHS]; /* 0: free slot */
+    node_mask installed_members[EPOCHS];
+    unsigned seed;
+};
+
+static unsigned rnd(struct sim *s)
+{
+    s->seed = s->seed * 1103515245u + 12345u;
+    return (s->seed >> 16) & 0x7fff;
+}
+
+/* What node i knows: whom it hears, and whom they hear. */
+static node_mask candidate_of(const struct sim *s, int i)
+{
+    struct view_facts f;
+
+    memset(&f, 0, sizeof(f));
+    f.n = s->n;
+    f.self = i;
+    for (int j = 0; j < s->n; j++) {
+        f.votes[j] = 1;
+        if (j != i && s->conn[j][i])
+            f.reach |= BIT(j);
+    }
+    for (int j = 0; j < s->n; j++) {
+        if (!(f.reach & BIT(j)))
+            continue;
+        for (int k = 0; k < s->n; k++)
+            if (k != j && s->conn[k][j])
+                f.sees[j] |= BIT(k);
+    }
+    return view_candidate(&f);
+}
+
+static void check_install(struct sim *s, int i)
+{
+    const struct view_machine *vm = &s->vm[i];
+
+    unsigned k = (unsigned)(vm->epoch * 2654435761u) % EPOCHS;
+
+    assert_true(vm->members & BIT(i));
+    assert_int_equal(vm->epoch & ((1 << VIEW_EPOCH_NODE_BITS) - 1), view_lowest(vm->members));
+    if (vm->epoch <= s->last_epoch[i])
+        fail_msg("node %d installed epoch %llu after %llu (seed %u)", i,
+                 (unsigned long long)vm->epoch, (unsigned long long)s->last_epoch[i], s->seed);
+    s->last_epoch[i] = vm->epoch;
+    /* every member accepted this epoch or a newer one */
+    for (int j = 0; j < s->n; j++)
+        if ((vm->members & BIT(j)) && s->vm[j].promised < vm->epoch)
+            fail_msg("epoch %llu installed on node %d, but member %d never accepted it (seed %u)",
+                     (unsigned long long)vm->epoch, i, j, s->seed);
+    while (s->installed_epoch[k] && s->installed_epoch[k] != vm->epoch)
+        k = (k + 1) % EPOCHS;
+    if (!s->installed_epoch[k]) {
+        s->installed_epoch[k] = vm->epoch;
+        s->installed_members[k] = vm->members;
+    }
+    if (s->installed_members[k] != vm->members)
+        fail_msg("epoch %llu installed as %llx on one node and %llx on node %d (seed %u)",
+                 (unsigned long long)vm->epoch, (unsigned long long)s->installed_members[k],
+                 (unsigned long long)vm->members, i, s->seed);
+}
+
+static void post(struct sim *s, int from, const struct view_out *out)
+{
+    if (out->installed)
+        check_install(s, from);
+    for (int k = 0; k < out->n; k++) {
+        const struct view_msg *m = &out->msgs[k];
+        if (!s->conn[from][m->to] || (int)(rnd(s) % 100) < s->loss_pct || s->n_bag >= BAG)
+            continue;
+        s->bag[s->n_bag++] = (struct packet){from, *m};
+    }
+}
+
+/* Deliver one message, picked at random from the bag (any order). */
+static void deliver(struct sim *s)
+{
+    struct view_out out;
+    int k = (int)(rnd(s) % (unsigned)s->n_bag);
+    struct packet p = s->bag[k];
+    struct view_machine *vm = &s->vm[p.m.to];
+
+    s->bag[k] = s->bag[--s->n_bag];
+    switch (p.m.type) {
+    case VIEW_PROPOSE:
+        view_on_propose(vm, p.from, p.m.epoch, p.m.members, s->now, &out);
+        break;
+    case VIEW_ACK:
+        view_on_ack(vm, p.from, p.m.epoch, p.m.aux, s->now, &out);
+        break;
+    case VIEW_NACK:
+        view_on_nack(vm, p.from, p.m.epoch, p.m.aux, &out);
+        break;
+    case VIEW_COMMIT:
+        view_on_commit(vm, p.from, p.m.epoch, p.m.members, p.m.aux, &out);
+        break;
+    }
+    post(s, p.m.to, &out);
+}
+
+/* A tick of node i, and its heartbeat to whoever hears it. */
+static void tick(struct sim *s, int i)
+{
+    struct view_out out;
+
+    view_tick(&s->vm[i], candidate_of(s, i), &timing, s->now, &out);
+    post(s, i, &out);
+    for (int j = 0; j < s->n; j++) {
+        if (j == i || !s->conn[i][j] || (int)(rnd(s) % 100) < s->loss_pct)
+            continue;
+        view_on_heartbeat(&s->vm[j], i, s->vm[i].epoch, s->vm[i].members, &out);
+        if (out.installed)
+            check_install(s, j);
+    }
+}
+
+static void run(struct sim *s, int steps, int change_pct)
+{
+    for (int step = 0; step < steps; step++) {
+        s->now += 5 * MS;
+        unsigned r = rnd(s) % 100;
+        if ((int)r < change_pct) {
+            int a = (int)(rnd(s) % (unsigned)s->n), b = (int)(rnd(s) % (unsigned)s->n);
+            if (a != b) {
+                s->conn[a][b] = !s->conn[a][b]; /* one direction only: asymmetric cuts too */
+                if (rnd(s) % 2)
+                    s->conn[b][a] = s->conn[a][b];
+            }
+        } else if (r < 60 && s->n_bag > 0) {
+            deliver(s);
+        } else {
+            tick(s, (int)(rnd(s) % (unsigned)s->n));
+        }
+    }
+}
+
+static void sim_init(struct sim *s, int n, unsigned seed)
+{
+    memset(s, 0, sizeof(*s));
+    s->n = n;
+    s->seed = seed;
+    for (int i = 0; i < n; i++) {
+        view_init(&s->vm[i], n, i, 0);
+        for (int j = 0; j < n; j++)
+            s->conn[i][j] = true;
+    }
+}
+
+static void test_random_faults_then_heal(void **state)
+{
+    static struct sim s;
+
+    for (unsigned seed = 1; seed <= 60; seed++) {
+        int n = 2 + (int)(seed % 4); /* 2..5 nodes */
+        sim_init(&s, n, seed);
+        s.loss_pct = 20;
+        run(&s, 20000, 2);
+
+        /* heal: full connectivity, no loss; everybody converges on one view */
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                s.conn[i][j] = true;
+        s.loss_pct = 0;
+        node_mask all = BIT(n) - 1;
+        bool converged = false;
+        for (int round = 0; round < 400 && !converged; round++) {
+            run(&s, 50, 0);
+            converged = true;
+            for (int i = 0; i < n; i++)
+                converged &= s.vm[i].members == all && s.vm[i].epoch == s.vm[0].epoch;
+        }
+        if (!converged)
+            fail_msg("seed %u, %d nodes: no common view of all after healing", seed, n);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lone_node_commits_itself),
+        cmocka_unit_test(test_two_nodes_agree),
+        cmocka_unit_test(test_left_out_by_heartbeat),
+        cmocka_unit_test(test_random_faults_then_heal),
+    };
+    return cmocka_run_group_tests_name("view_machine", tests, NULL, NULL);
+}
