@@ -14,6 +14,7 @@
 #include "../links/links.h"
 #include "../links/witness_http.h"
 #include "../membership/peer.h"
+#include "../membership/view.h"
 #include "../proto/proto.h"
 
 /* sd-event priorities: lower runs first. Heartbeat work always goes first,
@@ -44,6 +45,8 @@ struct daemon {
 
     struct peer peers[VIGIL_MAX_NODES]; /* by index in conf.nodes; peers[self] unused */
     struct peer_timing timing;          /* from conf, per link */
+    struct view_machine view;           /* membership: the installed view */
+    bool was_quorate, quorum_reported;
     struct udp_link udp[VIGIL_MAX_LINKS];
     uint64_t seq[VIGIL_MAX_LINKS];
 
@@ -101,6 +104,15 @@ int disklink_start(struct daemon *d);
 bool disklink_stop(struct daemon *d, bool clean);
 /* From the heartbeat timer: notice an I/O that hangs past the timeout. */
 void disklink_watch(struct daemon *d, vg_usec_t now);
+
+/* membership.c: views and quorum (docs/membership.md). */
+void membership_start(struct daemon *d);
+/* From the heartbeat timer, after the peers were expired. */
+void membership_tick(struct daemon *d, vg_usec_t now);
+void membership_on_message(struct daemon *d, int i, const struct wire_view *v);
+void membership_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb);
+/* Quorate now; *how says why or why not, for log and status. */
+bool membership_quorate(const struct daemon *d, const char **how);
 
 /* witnesslink.c: witness heartbeat links. */
 int witnesslink_start(struct daemon *d);

@@ -58,7 +58,7 @@ static void note_send_error(struct daemon *d, struct udp_link *l, const char *pe
 
 static void send_heartbeats(struct daemon *d, vg_usec_t now)
 {
-    struct wire_heartbeat hb = {.epoch = 0};
+    struct wire_heartbeat hb = {.epoch = d->view.epoch, .members = d->view.members};
     struct wire_header h = {
         .type = WIRE_HEARTBEAT,
         .cluster_id = d->cluster_id,
@@ -203,6 +203,7 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
     send_heartbeats(d, now);
     disklink_watch(d, now);
     expire_peers(d, now);
+    membership_tick(d, now);
     heartbeat_rearm(d);
 
     d->hb_next += d->conf.interval;
@@ -216,7 +217,7 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
 /* Run one datagram through every check; 0 and the sender's index when it is
  * to be taken, -1 when dropped (and counted). */
 static int check_datagram(struct daemon *d, int link, size_t len, struct wire_header *h,
-                          struct wire_heartbeat *hb)
+                          struct wire_heartbeat *hb, struct wire_view *view)
 {
     enum drop_reason why;
     int i;
@@ -225,7 +226,7 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_he
         why = DROP_MALFORMED;
         goto drop;
     }
-    if (wire_decode(d->rxbuf, len, d->cluster_id, d->key, h, hb, &why) < 0)
+    if (wire_decode(d->rxbuf, len, d->cluster_id, d->key, h, hb, view, &why) < 0)
         goto drop;
     i = node_index_by_id(d, h->sender);
     if (i < 0 || i == d->self) {
@@ -242,6 +243,8 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_he
     }
     if (peer_check(&d->peers[i], h, link, &why) < 0)
         goto drop;
+    if (h->type != WIRE_HEARTBEAT && peer_take_message(&d->peers[i], h, link, &why) < 0)
+        goto drop;
     return i;
 drop:
     d->drops[why]++;
@@ -254,6 +257,7 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
     int link = -1;
     struct wire_header h;
     struct wire_heartbeat hb;
+    struct wire_view view;
     struct peer_change chg;
     bool changed = false;
 
@@ -271,12 +275,17 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             log_debug("link %s: receive: %s", d->udp[link].name, strerror((int)-len));
             break;
         }
-        int i = check_datagram(d, link, (size_t)len, &h, &hb);
+        int i = check_datagram(d, link, (size_t)len, &h, &hb, &view);
         if (i < 0)
             continue;
         d->received++;
+        if (h.type == WIRE_VIEW) {
+            membership_on_message(d, i, &view);
+            continue;
+        }
         peer_on_heartbeat(&d->peers[i], link, &h, &hb, clock_now(), &chg);
         peer_report(d, i, &chg);
+        membership_on_heartbeat(d, i, &hb);
         changed = true;
     }
     if (changed)
@@ -293,6 +302,7 @@ int heartbeat_start(struct daemon *d)
     timing_refresh(d);
     for (int i = 0; i < d->conf.n_nodes; i++)
         peer_init(&d->peers[i], d->conf.nodes[i].id, now);
+    membership_start(d);
     for (int l = 0; l < d->conf.n_links; l++)
         d->udp[l].fd = -1;
     for (int l = 0; l < d->conf.n_links; l++) {

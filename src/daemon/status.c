@@ -98,11 +98,11 @@ static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
                 json_array_append_new(on, json_string(d->conf.links[l].name));
         json_object_set_new(sees, d->conf.nodes[j].name, on);
     }
-    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name, "id",
-                     n->id, "self", 0, "state", peer_state_name(p->state), "since_mono",
-                     mono_seconds(p->since), "incarnation",
-                     p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
-                     "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+    return json_pack("{s:s, s:i, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name,
+                     "id", n->id, "self", 0, "member", (d->view.members & NODE_BIT(i)) != 0,
+                     "state", peer_state_name(p->state), "since_mono", mono_seconds(p->since),
+                     "incarnation", p->inc_known ? hex64(p->incarnation) : json_null(), "links",
+                     links, "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
 }
 
 static json_t *self_json(const struct daemon *d)
@@ -118,23 +118,21 @@ static json_t *self_json(const struct daemon *d)
                      hex64(d->incarnation), "links", links);
 }
 
-/* Until membership lands: the alive nodes, lowest id coordinating. */
+/* The installed view (docs/membership.md), and how quorum stands. */
 static json_t *view_json(const struct daemon *d)
 {
     json_t *members = json_array();
-    const char *coordinator = NULL;
-    int n = 0;
+    const char *how;
+    bool quorate = membership_quorate(d, &how);
+    int coord = view_lowest(d->view.members);
 
-    for (int i = 0; i < d->conf.n_nodes; i++) {
-        if (i != d->self && d->peers[i].state != PEER_ALIVE)
-            continue;
-        json_array_append_new(members, json_string(d->conf.nodes[i].name));
-        if (!coordinator)
-            coordinator = d->conf.nodes[i].name; /* nodes are sorted by id */
-        n++;
-    }
-    return json_pack("{s:i, s:o, s:b, s:s, s:b}", "epoch", 0, "members", members, "quorate",
-                     2 * n > d->conf.n_nodes, "coordinator", coordinator, "provisional", 1);
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        if (d->view.members & NODE_BIT(i))
+            json_array_append_new(members, json_string(d->conf.nodes[i].name));
+    return json_pack("{s:I, s:o, s:b, s:o, s:s, s:b, s:I}", "epoch", (json_int_t)d->view.epoch,
+                     "members", members, "quorate", quorate, "coordinator",
+                     coord >= 0 ? json_string(d->conf.nodes[coord].name) : json_null(), "quorum",
+                     how, "current", view_current(&d->view), "parent", (json_int_t)d->view.parent);
 }
 
 json_t *status_build(const struct daemon *d)

@@ -47,6 +47,16 @@ int peer_check(const struct peer *p, const struct wire_header *h, int link, enum
     return 0;
 }
 
+int peer_take_message(struct peer *p, const struct wire_header *h, int link, enum drop_reason *why)
+{
+    if (!p->inc_known || h->incarnation != p->incarnation) {
+        *why = DROP_UNKNOWN_INCARNATION;
+        return -1;
+    }
+    p->links[link].last_seq = h->seq;
+    return 0;
+}
+
 /* A new incarnation: the peer restarted. Forget the old one's sequence
  * numbers and echo data, remember it as replaced so its datagrams are refused. */
 static void switch_incarnation(struct peer *p, uint64_t inc, struct peer_change *chg)

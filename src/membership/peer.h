@@ -70,6 +70,11 @@ void peer_init(struct peer *p, int id, vg_usec_t now);
  * on link `link`. Returns 0 to accept, or -1 with *why set. Changes nothing. */
 int peer_check(const struct peer *p, const struct wire_header *h, int link, enum drop_reason *why);
 
+/* A message other than a heartbeat (a view message) that peer_check
+ * accepted: taken only from the incarnation a heartbeat introduced (else -1
+ * with DROP_UNKNOWN_INCARNATION); advances the link's sequence. */
+int peer_take_message(struct peer *p, const struct wire_header *h, int link, enum drop_reason *why);
+
 /* Take an accepted heartbeat (peer_check said 0) received at `now`. */
 void peer_on_heartbeat(struct peer *p, int link, const struct wire_header *h,
                        const struct wire_heartbeat *hb, vg_usec_t now, struct peer_change *chg);

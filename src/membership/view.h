@@ -60,7 +60,9 @@ int view_lowest(node_mask m);
 /* An epoch is a counter shifted left by VIEW_EPOCH_NODE_BITS plus the index
  * of the coordinator that proposed it: two coordinators that cannot hear
  * each other never issue the same epoch, and epochs still order by counter
- * first. 0 means no view. */
+ * first. The counter is above a floor the node starts with (view_init), so
+ * that a restarted coordinator does not reuse its old epochs. 0 means no
+ * view. */
 #define VIEW_EPOCH_NODE_BITS 8
 
 enum view_msg_type { VIEW_PROPOSE = 1, VIEW_ACK = 2, VIEW_NACK = 3, VIEW_COMMIT = 4 };
@@ -95,8 +97,9 @@ struct view_machine {
     uint64_t epoch;
     node_mask members;
     uint64_t parent;
-    uint64_t max_seen; /* the highest epoch seen anywhere */
-    uint64_t promised; /* the highest epoch this node accepted */
+    uint64_t max_seen;      /* the highest epoch seen anywhere */
+    uint64_t counter_floor; /* see view_init() */
+    uint64_t promised;      /* the highest epoch this node accepted */
     node_mask candidate;
     vg_usec_t candidate_since;
     /* as coordinator: the proposal under way */
@@ -105,12 +108,20 @@ struct view_machine {
     node_mask p_members, p_acked;
     uint64_t p_parent;
     vg_usec_t p_started, p_sent;
+    /* members whose heartbeats show an older view than the installed one,
+     * with no commit on its way to them: they restarted or lost it, so the
+     * coordinator agrees on the view again */
+    node_mask lagging;
     /* as coordinator: members not yet known to have installed the commit */
     node_mask c_pending;
     vg_usec_t c_started, c_sent;
 };
 
-void view_init(struct view_machine *vm, int n, int self, vg_usec_t now);
+/* counter_floor: the epoch counter this node proposes above, whatever it
+ * has seen. A restarted node does not remember the epochs it issued, so
+ * the daemon passes the wall clock in microseconds: a restart never issues
+ * an epoch it issued before (unless the clock went back). */
+void view_init(struct view_machine *vm, int n, int self, uint64_t counter_floor, vg_usec_t now);
 
 /* Every interval, and whenever the candidate may have changed. */
 void view_tick(struct view_machine *vm, node_mask candidate, const struct view_timing *t,

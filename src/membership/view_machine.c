@@ -27,11 +27,12 @@ static void seen(struct view_machine *vm, uint64_t epoch)
         vm->max_seen = epoch;
 }
 
-void view_init(struct view_machine *vm, int n, int self, vg_usec_t now)
+void view_init(struct view_machine *vm, int n, int self, uint64_t counter_floor, vg_usec_t now)
 {
     memset(vm, 0, sizeof(*vm));
     vm->n = n;
     vm->self = self;
+    vm->counter_floor = counter_floor;
     vm->candidate = NODE_BIT(self);
     vm->candidate_since = now;
 }
@@ -39,6 +40,7 @@ void view_init(struct view_machine *vm, int n, int self, vg_usec_t now)
 static void install(struct view_machine *vm, uint64_t epoch, node_mask members, uint64_t parent,
                     struct view_out *out)
 {
+    vm->lagging = 0;
     vm->epoch = epoch;
     vm->members = members;
     vm->parent = parent;
@@ -61,10 +63,12 @@ static void commit(struct view_machine *vm, vg_usec_t now, struct view_out *out)
 static void start_proposal(struct view_machine *vm, vg_usec_t now, struct view_out *out)
 {
     uint64_t base = vm->max_seen > vm->promised ? vm->max_seen : vm->promised;
+    uint64_t counter = base >> VIEW_EPOCH_NODE_BITS;
 
+    if (counter < vm->counter_floor)
+        counter = vm->counter_floor;
     vm->proposing = true;
-    vm->p_epoch =
-        (((base >> VIEW_EPOCH_NODE_BITS) + 1) << VIEW_EPOCH_NODE_BITS) | (uint64_t)vm->self;
+    vm->p_epoch = ((counter + 1) << VIEW_EPOCH_NODE_BITS) | (uint64_t)vm->self;
     vm->promised = vm->p_epoch;
     seen(vm, vm->p_epoch);
     vm->p_members = vm->candidate;
@@ -104,7 +108,8 @@ void view_tick(struct view_machine *vm, node_mask candidate, const struct view_t
         send_all(vm, out, VIEW_COMMIT, vm->c_pending, vm->epoch, vm->members, vm->parent);
     }
     if (!vm->proposing && view_lowest(vm->candidate) == vm->self &&
-        (vm->candidate != vm->members || vm->epoch == 0) && now - vm->candidate_since >= t->settle)
+        (vm->candidate != vm->members || vm->epoch == 0 || (vm->lagging & vm->candidate)) &&
+        now - vm->candidate_since >= t->settle)
         start_proposal(vm, now, out);
 }
 
@@ -169,6 +174,8 @@ void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_m
     seen(vm, epoch);
     if (vm->c_pending && epoch >= vm->epoch)
         vm->c_pending &= ~NODE_BIT(from);
+    if (epoch < vm->epoch && (vm->members & NODE_BIT(from)) && !(vm->c_pending & NODE_BIT(from)))
+        vm->lagging |= NODE_BIT(from);
     if (epoch <= vm->epoch || !(members & NODE_BIT(from)))
         return;
     if (members & NODE_BIT(vm->self)) {

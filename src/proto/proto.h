@@ -16,7 +16,7 @@
 #define WIRE_MAC_LEN 32
 #define WIRE_MAX_DATAGRAM 1400
 
-enum wire_type { WIRE_HEARTBEAT = 1 };
+enum wire_type { WIRE_HEARTBEAT = 1, WIRE_VIEW = 2 };
 
 /* Why a datagram was dropped; counted per reason and shown in status. */
 enum drop_reason {
@@ -25,12 +25,13 @@ enum drop_reason {
     DROP_BAD_VERSION,
     DROP_WRONG_CLUSTER,
     DROP_BAD_MAC,
-    DROP_MALFORMED,         /* authenticated but the payload does not parse */
-    DROP_UNKNOWN_NODE,      /* sender id not in the configuration */
-    DROP_WRONG_DESTINATION, /* addressed to another node */
-    DROP_WRONG_LINK,        /* says it was sent on another link than it came in on */
-    DROP_REPLAY,            /* sequence not newer than the last seen on that link */
-    DROP_STALE_INCARNATION, /* from an incarnation the sender has already replaced */
+    DROP_MALFORMED,           /* authenticated but the payload does not parse */
+    DROP_UNKNOWN_NODE,        /* sender id not in the configuration */
+    DROP_WRONG_DESTINATION,   /* addressed to another node */
+    DROP_WRONG_LINK,          /* says it was sent on another link than it came in on */
+    DROP_REPLAY,              /* sequence not newer than the last seen on that link */
+    DROP_STALE_INCARNATION,   /* from an incarnation the sender has already replaced */
+    DROP_UNKNOWN_INCARNATION, /* a view message from an incarnation not yet heard in a heartbeat */
     DROP__MAX
 };
 
@@ -53,11 +54,21 @@ struct wire_seen {
 };
 
 struct wire_heartbeat {
-    uint64_t epoch;      /* sender's view epoch */
+    uint64_t epoch;      /* sender's installed view: its epoch (0: none) */
+    uint64_t members;    /* and its members (bit i: node index i in the configuration) */
     uint64_t echo_time;  /* last send_time the sender got from the recipient on this link; 0 none */
     uint32_t echo_delay; /* usec between receiving that and sending this */
     uint8_t n_seen;
     struct wire_seen seen[VIGIL_MAX_NODES];
+};
+
+/* A view-agreement message (src/membership/view.h): kind is enum
+ * view_msg_type (propose, ack, nack, commit). */
+struct wire_view {
+    uint8_t kind;
+    uint64_t epoch;
+    uint64_t members;
+    uint64_t aux;
 };
 
 /* The 32-bit cluster id: first bytes of BLAKE2b(cluster name). */
@@ -67,11 +78,16 @@ uint32_t wire_cluster_id(const char *cluster_name);
 int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
                           const struct wire_heartbeat *hb, const uint8_t key[VIGIL_KEY_BYTES]);
 
+/* Encode a view message into buf; returns its length or -ENOSPC / -EINVAL. */
+int wire_encode_view(uint8_t *buf, size_t cap, const struct wire_header *h,
+                     const struct wire_view *v, const uint8_t key[VIGIL_KEY_BYTES]);
+
 /* Check and decode one datagram. Returns -1 and sets *why when it must be
- * dropped, 0 when it is authentic and well-formed. */
+ * dropped, 0 when it is authentic and well-formed: then h->type says which
+ * of *hb (WIRE_HEARTBEAT) or *view (WIRE_VIEW) was filled. */
 int wire_decode(const uint8_t *buf, size_t len, uint32_t cluster_id,
                 const uint8_t key[VIGIL_KEY_BYTES], struct wire_header *h,
-                struct wire_heartbeat *hb, enum drop_reason *why);
+                struct wire_heartbeat *hb, struct wire_view *view, enum drop_reason *why);
 
 /* ---- Disk heartbeat layout (docs/disk-layout.md) ----
  * Block 0: header. Then per node id N (1..slots): block 2N-1 its heartbeat

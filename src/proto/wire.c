@@ -7,7 +7,8 @@
 
 #include "bytes.h"
 
-#define HB_FIXED_LEN 22
+#define HB_FIXED_LEN 30
+#define VIEW_LEN 32
 #define HB_ENTRY_LEN 4
 
 static const char *const drop_names[DROP__MAX] = {
@@ -22,6 +23,7 @@ static const char *const drop_names[DROP__MAX] = {
     [DROP_WRONG_LINK] = "wrong_link",
     [DROP_REPLAY] = "replay",
     [DROP_STALE_INCARNATION] = "stale_incarnation",
+    [DROP_UNKNOWN_INCARNATION] = "unknown_incarnation",
 };
 
 const char *wire_drop_name(enum drop_reason r)
@@ -48,19 +50,12 @@ static void mac_compute(uint8_t out[WIRE_MAC_LEN], const uint8_t *buf, size_t le
     crypto_auth_hmacsha256_final(&st, out);
 }
 
-int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
-                          const struct wire_heartbeat *hb, const uint8_t key[VIGIL_KEY_BYTES])
+/* The header of any message, with its payload length. */
+static void put_header(uint8_t *buf, const struct wire_header *h, uint8_t type, size_t payload)
 {
-    if (hb->n_seen > VIGIL_MAX_NODES)
-        return -EINVAL;
-    size_t payload = HB_FIXED_LEN + (size_t)hb->n_seen * HB_ENTRY_LEN;
-    size_t total = WIRE_HEADER_LEN + payload + WIRE_MAC_LEN;
-    if (total > cap)
-        return -ENOSPC;
-
     put_u32(buf, WIRE_MAGIC);
     buf[4] = WIRE_VERSION;
-    buf[5] = WIRE_HEARTBEAT;
+    buf[5] = type;
     buf[6] = h->link;
     buf[7] = 0;
     put_u32(buf + 8, h->cluster_id);
@@ -71,13 +66,26 @@ int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
     put_u64(buf + 32, h->send_time);
     put_u16(buf + 40, (uint16_t)payload);
     put_u16(buf + 42, 0);
+}
 
+int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
+                          const struct wire_heartbeat *hb, const uint8_t key[VIGIL_KEY_BYTES])
+{
+    if (hb->n_seen > VIGIL_MAX_NODES)
+        return -EINVAL;
+    size_t payload = HB_FIXED_LEN + (size_t)hb->n_seen * HB_ENTRY_LEN;
+    size_t total = WIRE_HEADER_LEN + payload + WIRE_MAC_LEN;
+    if (total > cap)
+        return -ENOSPC;
+
+    put_header(buf, h, WIRE_HEARTBEAT, payload);
     uint8_t *p = buf + WIRE_HEADER_LEN;
     put_u64(p, hb->epoch);
-    put_u64(p + 8, hb->echo_time);
-    put_u32(p + 16, hb->echo_delay);
-    p[20] = hb->n_seen;
-    p[21] = 0;
+    put_u64(p + 8, hb->members);
+    put_u64(p + 16, hb->echo_time);
+    put_u32(p + 24, hb->echo_delay);
+    p[28] = hb->n_seen;
+    p[29] = 0;
     for (unsigned i = 0; i < hb->n_seen; i++) {
         uint8_t *e = p + HB_FIXED_LEN + i * HB_ENTRY_LEN;
         put_u16(e, hb->seen[i].node);
@@ -88,16 +96,52 @@ int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
     return (int)total;
 }
 
+int wire_encode_view(uint8_t *buf, size_t cap, const struct wire_header *h,
+                     const struct wire_view *v, const uint8_t key[VIGIL_KEY_BYTES])
+{
+    size_t total = WIRE_HEADER_LEN + VIEW_LEN + WIRE_MAC_LEN;
+
+    if (v->kind < 1 || v->kind > 4)
+        return -EINVAL;
+    if (total > cap)
+        return -ENOSPC;
+    put_header(buf, h, WIRE_VIEW, VIEW_LEN);
+    uint8_t *p = buf + WIRE_HEADER_LEN;
+    memset(p, 0, 8);
+    p[0] = v->kind;
+    put_u64(p + 8, v->epoch);
+    put_u64(p + 16, v->members);
+    put_u64(p + 24, v->aux);
+    mac_compute(buf + WIRE_HEADER_LEN + VIEW_LEN, buf, WIRE_HEADER_LEN + VIEW_LEN, key);
+    return (int)total;
+}
+
+/* The payload of a view message, already authenticated. */
+static int decode_view(const uint8_t *p, size_t len, struct wire_view *v)
+{
+    if (len != VIEW_LEN || p[0] < 1 || p[0] > 4)
+        return -1;
+    for (int i = 1; i < 8; i++)
+        if (p[i])
+            return -1;
+    v->kind = p[0];
+    v->epoch = get_u64(p + 8);
+    v->members = get_u64(p + 16);
+    v->aux = get_u64(p + 24);
+    return 0;
+}
+
 /* The payload of a heartbeat, already authenticated. */
 static int decode_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat *hb)
 {
     if (len < HB_FIXED_LEN)
         return -1;
     hb->epoch = get_u64(p);
-    hb->echo_time = get_u64(p + 8);
-    hb->echo_delay = get_u32(p + 16);
-    hb->n_seen = p[20];
-    if (p[21] != 0 || hb->n_seen > VIGIL_MAX_NODES)
+    hb->members = get_u64(p + 8);
+    hb->echo_time = get_u64(p + 16);
+    hb->echo_delay = get_u32(p + 24);
+    hb->n_seen = p[28];
+    if (p[29] != 0 || hb->n_seen > VIGIL_MAX_NODES)
         return -1;
     if (len != HB_FIXED_LEN + (size_t)hb->n_seen * HB_ENTRY_LEN)
         return -1;
@@ -113,7 +157,7 @@ static int decode_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat 
 
 int wire_decode(const uint8_t *buf, size_t len, uint32_t cluster_id,
                 const uint8_t key[VIGIL_KEY_BYTES], struct wire_header *h,
-                struct wire_heartbeat *hb, enum drop_reason *why)
+                struct wire_heartbeat *hb, struct wire_view *view, enum drop_reason *why)
 {
     if (len < WIRE_HEADER_LEN + WIRE_MAC_LEN) {
         *why = DROP_SHORT;
@@ -155,8 +199,10 @@ int wire_decode(const uint8_t *buf, size_t len, uint32_t cluster_id,
     h->incarnation = get_u64(buf + 16);
     h->seq = get_u64(buf + 24);
     h->send_time = get_u64(buf + 32);
-    if (h->type != WIRE_HEARTBEAT || h->link >= VIGIL_MAX_LINKS ||
-        decode_heartbeat(buf + WIRE_HEADER_LEN, payload, hb) < 0) {
+    if (h->link >= VIGIL_MAX_LINKS ||
+        (h->type == WIRE_HEARTBEAT && decode_heartbeat(buf + WIRE_HEADER_LEN, payload, hb) < 0) ||
+        (h->type == WIRE_VIEW && decode_view(buf + WIRE_HEADER_LEN, payload, view) < 0) ||
+        (h->type != WIRE_HEARTBEAT && h->type != WIRE_VIEW)) {
         *why = DROP_MALFORMED;
         return -1;
     }

@@ -936,9 +936,12 @@ class Lab:
 
     def converged(self, names=None):
         """Every running node sees every node of `names` (default: all)
-        alive with every link up (disk and witness links included), and its
-        own side of every disk/witness link up. Returns the statuses or False."""
+        alive with every link up (disk and witness links included), its own
+        side of every disk/witness link up, and (membership) every running
+        node has installed one and the same view whose members are `names`.
+        Returns the statuses or False."""
         names = names or list(self.nodes)
+        views = set()
         links = self.link_names()
         own = [l for l in (self.disk_link, self.witness_link) if l]
         out = {}
@@ -955,7 +958,13 @@ class Lab:
             for l in own:
                 if self.own_link(st, l).get("state") != "up":
                     return False
+            view = st.get("view") or {}
+            if sorted(view.get("members") or []) != sorted(names):
+                return False
+            views.add(view.get("epoch"))
             out[obs] = st
+        if len(views) > 1:
+            return False
         return out
 
     def wait_converged(self, timeout=None, names=None):

@@ -36,10 +36,10 @@ def read_key(path):
     return key
 
 
-def heartbeat_payload(epoch=0, echo_time=0, echo_delay=0, seen=()):
+def heartbeat_payload(epoch=0, echo_time=0, echo_delay=0, seen=(), members=0):
     """seen: iterable of (node_id, link_mask)."""
     seen = list(seen)
-    out = struct.pack(">QQIBB", epoch, echo_time, echo_delay, len(seen), 0)
+    out = struct.pack(">QQQIBB", epoch, members, echo_time, echo_delay, len(seen), 0)
     for node, mask in seen:
         out += struct.pack(">HBB", node, mask, 0)
     return out

@@ -27,7 +27,7 @@ static void test_lone_node_commits_itself(void **state)
     struct view_machine vm;
     struct view_out out;
 
-    view_init(&vm, 3, 0, 0);
+    view_init(&vm, 3, 0, 0, 0);
     view_tick(&vm, BIT(0), &timing, 50 * MS, &out);
     assert_false(out.installed); /* settle time first */
     view_tick(&vm, BIT(0), &timing, 100 * MS, &out);
@@ -42,8 +42,8 @@ static void test_two_nodes_agree(void **state)
     struct view_out out, out2;
     node_mask ab = BIT(0) | BIT(1);
 
-    view_init(&a, 2, 0, 0);
-    view_init(&b, 2, 1, 0);
+    view_init(&a, 2, 0, 0, 0);
+    view_init(&b, 2, 1, 0, 0);
     view_tick(&b, ab, &timing, 200 * MS, &out);
     view_tick(&b, ab, &timing, 300 * MS, &out);
     assert_int_equal(out.n, 0); /* not the coordinator */
@@ -73,12 +73,41 @@ static void test_two_nodes_agree(void **state)
     assert_int_equal(out2.msgs[0].type, VIEW_NACK);
 }
 
+/* A member restarts within the timeout: the coordinator's candidate never
+ * changes, but the member's heartbeat shows no view; the view is agreed
+ * again with it. */
+static void test_restarted_member_is_taken_in_again(void **state)
+{
+    struct view_machine a, b;
+    struct view_out out, out2;
+    node_mask ab = BIT(0) | BIT(1);
+
+    view_init(&a, 2, 0, 0, 0);
+    a.epoch = a.max_seen = a.promised = 256;
+    a.members = a.candidate = ab;
+    view_init(&b, 2, 1, 0, 1000 * MS); /* restarted: knows nothing */
+    view_tick(&b, ab, &timing, 1000 * MS, &out);
+    view_on_heartbeat(&a, 1, b.epoch, b.members, &out);
+    assert_true(a.lagging == BIT(1));
+    view_tick(&a, ab, &timing, 1100 * MS, &out);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.msgs[0].type, VIEW_PROPOSE);
+    assert_true(out.msgs[0].epoch > 256);
+    view_tick(&b, ab, &timing, 1100 * MS, &out2);
+    view_on_propose(&b, 0, out.msgs[0].epoch, ab, 1110 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_ACK);
+    view_on_ack(&a, 1, out.msgs[0].epoch, out2.msgs[0].aux, 1120 * MS, &out);
+    view_on_commit(&b, 0, out.msgs[0].epoch, ab, out.msgs[0].aux, &out2);
+    assert_true(out2.installed && b.members == ab && b.epoch == a.epoch);
+    assert_true(a.lagging == 0);
+}
+
 static void test_left_out_by_heartbeat(void **state)
 {
     struct view_machine c;
     struct view_out out;
 
-    view_init(&c, 3, 2, 0);
+    view_init(&c, 3, 2, 0, 0);
     c.epoch = 4;
     c.members = BIT(0) | BIT(1) | BIT(2);
     c.candidate = c.members;
@@ -106,8 +135,10 @@ struct sim {
     struct packet bag[BAG];
     int n_bag;
     int loss_pct;
+    bool restarts;
     vg_usec_t now;
     uint64_t last_epoch[NMAX];        /* for: a node's installed epoch never goes back */
+    uint64_t promised_ever[NMAX];     /* highest promise of each node, across restarts */
     uint64_t installed_epoch[EPOCHS]; /* 0: free slot */
     node_mask installed_members[EPOCHS];
     unsigned seed;
@@ -154,9 +185,12 @@ static void check_install(struct sim *s, int i)
         fail_msg("node %d installed epoch %llu after %llu (seed %u)", i,
                  (unsigned long long)vm->epoch, (unsigned long long)s->last_epoch[i], s->seed);
     s->last_epoch[i] = vm->epoch;
-    /* every member accepted this epoch or a newer one */
+    /* every member accepted this epoch or a newer one (maybe before a restart) */
     for (int j = 0; j < s->n; j++)
-        if ((vm->members & BIT(j)) && s->vm[j].promised < vm->epoch)
+        if (s->vm[j].promised > s->promised_ever[j])
+            s->promised_ever[j] = s->vm[j].promised;
+    for (int j = 0; j < s->n; j++)
+        if ((vm->members & BIT(j)) && s->promised_ever[j] < vm->epoch)
             fail_msg("epoch %llu installed on node %d, but member %d never accepted it (seed %u)",
                      (unsigned long long)vm->epoch, i, j, s->seed);
     while (s->installed_epoch[k] && s->installed_epoch[k] != vm->epoch)
@@ -237,6 +271,13 @@ static void run(struct sim *s, int steps, int change_pct)
                 if (rnd(s) % 2)
                     s->conn[b][a] = s->conn[a][b];
             }
+        } else if ((int)r < change_pct + 1 && s->restarts) {
+            /* a restart: the node forgets everything (a new incarnation) */
+            int i = (int)(rnd(s) % (unsigned)s->n);
+            if (s->vm[i].promised > s->promised_ever[i])
+                s->promised_ever[i] = s->vm[i].promised;
+            view_init(&s->vm[i], s->n, i, s->now, s->now); /* floor: the clock, as vigild */
+            s->last_epoch[i] = 0;
         } else if (r < 60 && s->n_bag > 0) {
             deliver(s);
         } else {
@@ -251,7 +292,7 @@ static void sim_init(struct sim *s, int n, unsigned seed)
     s->n = n;
     s->seed = seed;
     for (int i = 0; i < n; i++) {
-        view_init(&s->vm[i], n, i, 0);
+        view_init(&s->vm[i], n, i, 0, 0);
         for (int j = 0; j < n; j++)
             s->conn[i][j] = true;
     }
@@ -265,7 +306,9 @@ static void test_random_faults_then_heal(void **state)
         int n = 2 + (int)(seed % 4); /* 2..5 nodes */
         sim_init(&s, n, seed);
         s.loss_pct = 20;
+        s.restarts = seed % 2;
         run(&s, 20000, 2);
+        s.restarts = false;
 
         /* heal: full connectivity, no loss; everybody converges on one view */
         for (int i = 0; i < n; i++)
@@ -291,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_lone_node_commits_itself),
         cmocka_unit_test(test_two_nodes_agree),
         cmocka_unit_test(test_left_out_by_heartbeat),
+        cmocka_unit_test(test_restarted_member_is_taken_in_again),
         cmocka_unit_test(test_random_faults_then_heal),
     };
     return cmocka_run_group_tests_name("view_machine", tests, NULL, NULL);

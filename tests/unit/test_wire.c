@@ -31,7 +31,8 @@ static struct wire_header sample_header(void)
 
 static struct wire_heartbeat sample_hb(void)
 {
-    struct wire_heartbeat hb = {.epoch = 7, .echo_time = 1111, .echo_delay = 22, .n_seen = 2};
+    struct wire_heartbeat hb = {
+        .epoch = 7, .members = 0x5, .echo_time = 1111, .echo_delay = 22, .n_seen = 2};
     hb.seen[0].node = 1;
     hb.seen[0].links = 0x3;
     hb.seen[1].node = 3;
@@ -52,10 +53,12 @@ static void test_round_trip(void **state)
     int len = encode_sample(buf, sizeof(buf));
     struct wire_header h;
     struct wire_heartbeat hb;
+    struct wire_view view;
     enum drop_reason why;
 
-    assert_int_equal(len, WIRE_HEADER_LEN + 22 + 2 * 4 + WIRE_MAC_LEN);
-    assert_int_equal(wire_decode(buf, (size_t)len, wire_cluster_id("web"), key, &h, &hb, &why), 0);
+    assert_int_equal(len, WIRE_HEADER_LEN + 30 + 2 * 4 + WIRE_MAC_LEN);
+    assert_int_equal(
+        wire_decode(buf, (size_t)len, wire_cluster_id("web"), key, &h, &hb, &view, &why), 0);
     struct wire_header want = sample_header();
     assert_int_equal(h.type, want.type);
     assert_int_equal(h.link, want.link);
@@ -65,6 +68,7 @@ static void test_round_trip(void **state)
     assert_true(h.seq == want.seq);
     assert_true(h.send_time == want.send_time);
     assert_true(hb.epoch == 7);
+    assert_true(hb.members == 0x5);
     assert_true(hb.echo_time == 1111);
     assert_int_equal(hb.echo_delay, 22);
     assert_int_equal(hb.n_seen, 2);
@@ -78,6 +82,7 @@ static void test_every_byte_flip_rejected(void **state)
     int len = encode_sample(buf, sizeof(buf));
     struct wire_header h;
     struct wire_heartbeat hb;
+    struct wire_view view;
     enum drop_reason why;
 
     for (int i = 0; i < len; i++) {
@@ -85,7 +90,8 @@ static void test_every_byte_flip_rejected(void **state)
             memcpy(copy, buf, (size_t)len);
             copy[i] ^= (uint8_t)(1u << bit);
             assert_int_equal(
-                wire_decode(copy, (size_t)len, wire_cluster_id("web"), key, &h, &hb, &why), -1);
+                wire_decode(copy, (size_t)len, wire_cluster_id("web"), key, &h, &hb, &view, &why),
+                -1);
         }
     }
 }
@@ -94,9 +100,10 @@ static enum drop_reason decode_reason(const uint8_t *buf, size_t len, const uint
 {
     struct wire_header h;
     struct wire_heartbeat hb;
+    struct wire_view view;
     enum drop_reason why = DROP__MAX;
 
-    assert_int_equal(wire_decode(buf, len, wire_cluster_id("web"), k, &h, &hb, &why), -1);
+    assert_int_equal(wire_decode(buf, len, wire_cluster_id("web"), k, &h, &hb, &view, &why), -1);
     return why;
 }
 
@@ -153,9 +160,9 @@ static void test_authentic_but_malformed(void **state)
         {6, VIGIL_MAX_LINKS},         /* link index out of range */
         {7, 1},                       /* flags */
         {43, 1},                      /* reserved header byte */
-        {WIRE_HEADER_LEN + 20, 3},    /* entry count does not match the length */
-        {WIRE_HEADER_LEN + 21, 1},    /* reserved payload byte */
-        {WIRE_HEADER_LEN + 22 + 3, 1} /* reserved entry byte */
+        {WIRE_HEADER_LEN + 28, 3},    /* entry count does not match the length */
+        {WIRE_HEADER_LEN + 29, 1},    /* reserved payload byte */
+        {WIRE_HEADER_LEN + 30 + 3, 1} /* reserved entry byte */
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         len = encode_sample(buf, sizeof(buf));
@@ -199,6 +206,43 @@ static void test_cluster_id(void **state)
     assert_string_equal(wire_drop_name(DROP__MAX), "invalid");
 }
 
+static void test_view_messages(void **state)
+{
+    uint8_t buf[WIRE_MAX_DATAGRAM];
+    struct wire_header h = sample_header(), out;
+    struct wire_view v = {.kind = 4, .epoch = 0x301, .members = 0x7, .aux = 0x200};
+    struct wire_view vo;
+    struct wire_heartbeat hb;
+    enum drop_reason why;
+
+    int len = wire_encode_view(buf, sizeof(buf), &h, &v, key);
+    assert_int_equal(len, WIRE_HEADER_LEN + 32 + WIRE_MAC_LEN);
+    assert_int_equal(
+        wire_decode(buf, (size_t)len, wire_cluster_id("web"), key, &out, &hb, &vo, &why), 0);
+    assert_int_equal(out.type, WIRE_VIEW);
+    assert_int_equal(vo.kind, 4);
+    assert_true(vo.epoch == 0x301 && vo.members == 0x7 && vo.aux == 0x200);
+    for (int i = 0; i < len; i++) {
+        uint8_t copy[WIRE_MAX_DATAGRAM];
+        memcpy(copy, buf, (size_t)len);
+        copy[i] ^= 0x10;
+        assert_int_equal(
+            wire_decode(copy, (size_t)len, wire_cluster_id("web"), key, &out, &hb, &vo, &why), -1);
+    }
+    /* sealed but invalid: unknown kind, reserved bytes */
+    buf[WIRE_HEADER_LEN] = 9;
+    reseal(buf, (size_t)len);
+    assert_int_equal(decode_reason(buf, (size_t)len, key), DROP_MALFORMED);
+    len = wire_encode_view(buf, sizeof(buf), &h, &v, key);
+    buf[WIRE_HEADER_LEN + 3] = 1;
+    reseal(buf, (size_t)len);
+    assert_int_equal(decode_reason(buf, (size_t)len, key), DROP_MALFORMED);
+    v.kind = 0;
+    assert_int_equal(wire_encode_view(buf, sizeof(buf), &h, &v, key), -EINVAL);
+    v.kind = 1;
+    assert_int_equal(wire_encode_view(buf, 10, &h, &v, key), -ENOSPC);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -207,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_every_byte_flip_rejected),
         cmocka_unit_test(test_reasons),       cmocka_unit_test(test_authentic_but_malformed),
         cmocka_unit_test(test_encode_bounds), cmocka_unit_test(test_cluster_id),
+        cmocka_unit_test(test_view_messages),
     };
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }

@@ -1,0 +1,217 @@
+/* Membership in the daemon (docs/membership.md): build this node's facts
+ * from the peers' link states and their heartbeats, compute the candidate,
+ * drive the view machine, carry its messages on the best udp link to each
+ * peer, and say whether the installed view is quorate. */
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+
+static node_mask udp_links(const struct daemon *d)
+{
+    node_mask m = 0;
+
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_UDP)
+            m |= NODE_BIT(l);
+    return m;
+}
+
+/* Whom this node reaches, and whom each reachable peer says it sees. */
+static void build_facts(const struct daemon *d, struct view_facts *f)
+{
+    node_mask udp = udp_links(d);
+
+    memset(f, 0, sizeof(*f));
+    f->n = d->conf.n_nodes;
+    f->self = d->self;
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        f->votes[i] = 1;
+        if (i == d->self)
+            continue;
+        for (int l = 0; l < d->conf.n_links; l++)
+            if ((udp & NODE_BIT(l)) && d->peers[i].links[l].up)
+                f->reach |= NODE_BIT(i);
+    }
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (!(f->reach & NODE_BIT(i)))
+            continue;
+        for (int k = 0; k < d->conf.n_nodes; k++) {
+            uint8_t mask = d->peers[i].sees[d->conf.nodes[k].id];
+            if (mask & udp)
+                f->sees[i] |= NODE_BIT(k);
+        }
+    }
+}
+
+/* "alpha, beta" */
+static void names_of(const struct daemon *d, node_mask m, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < d->conf.n_nodes && off < len; i++)
+        if (m & NODE_BIT(i))
+            off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+                                    d->conf.nodes[i].name);
+}
+
+/* Send one view message on the highest-priority udp link that is up to
+ * the peer (udp links come first in the configuration, by priority). */
+static void send_view(struct daemon *d, const struct view_msg *m)
+{
+    const struct conf_node *n = &d->conf.nodes[m->to];
+    int link = -1;
+
+    for (int l = 0; l < d->conf.n_links && link < 0; l++)
+        if (d->conf.links[l].type == LINK_UDP && d->udp[l].fd >= 0 && d->peers[m->to].links[l].up)
+            link = l;
+    if (link < 0)
+        return; /* not reachable: the attempt times out and the candidate changes */
+    struct wire_header h = {
+        .type = WIRE_VIEW,
+        .link = (uint8_t)link,
+        .cluster_id = d->cluster_id,
+        .sender = (uint16_t)d->conf.nodes[d->self].id,
+        .dest = (uint16_t)n->id,
+        .incarnation = d->incarnation,
+        .seq = ++d->seq[link],
+        .send_time = clock_now(),
+    };
+    struct wire_view v = {(uint8_t)m->type, m->epoch, m->members, m->aux};
+    int len = wire_encode_view(d->txbuf, sizeof(d->txbuf), &h, &v, d->key);
+    if (len > 0 &&
+        udp_link_send(&d->udp[link], d->txbuf, (size_t)len, &n->addr[link], n->addr_len[link]) == 0)
+        d->sent++;
+}
+
+/* Log quorum changes once, with the reason. */
+static void report_quorum(struct daemon *d)
+{
+    const char *how;
+    bool q = membership_quorate(d, &how);
+
+    if (q == d->was_quorate && d->quorum_reported)
+        return;
+    d->was_quorate = q;
+    d->quorum_reported = true;
+    if (q)
+        log_notice("quorum: this node is quorate (%s)", how);
+    else
+        log_warn("quorum: this node is NOT quorate (%s); it manages no resources", how);
+}
+
+static void handle_out(struct daemon *d, const struct view_out *out, const char *cause)
+{
+    char names[512];
+
+    for (int k = 0; k < out->n; k++)
+        send_view(d, &out->msgs[k]);
+    if (out->installed) {
+        names_of(d, d->view.members, names, sizeof(names));
+        log_notice("view %" PRIu64 " installed (coordinator %s): members %s; %s", d->view.epoch,
+                   d->conf.nodes[view_lowest(d->view.members)].name, names, cause);
+    }
+    if (out->left_out)
+        log_warn("view: a newer view left this node out; it is a member of no view until one "
+                 "takes it in");
+    report_quorum(d);
+}
+
+void membership_start(struct daemon *d)
+{
+    struct timespec wall;
+
+    /* The epoch counter starts above the wall clock in microseconds: a
+     * restarted vigild never proposes an epoch it proposed before. */
+    clock_gettime(CLOCK_REALTIME, &wall);
+    view_init(&d->view, d->conf.n_nodes, d->self,
+              (uint64_t)wall.tv_sec * VG_USEC_PER_SEC + (uint64_t)wall.tv_nsec / 1000, clock_now());
+}
+
+void membership_tick(struct daemon *d, vg_usec_t now)
+{
+    struct view_facts f;
+    struct view_out out;
+    struct view_timing t = {
+        .settle = d->conf.interval,
+        .retransmit = d->conf.interval,
+        .attempt = d->conf.timeout,
+    };
+    char before[512], after[512];
+    node_mask old = d->view.candidate;
+
+    build_facts(d, &f);
+    node_mask cand = view_candidate(&f);
+    view_tick(&d->view, cand, &t, now, &out);
+    if (cand != old && d->view.epoch) {
+        names_of(d, old, before, sizeof(before));
+        names_of(d, cand, after, sizeof(after));
+        log_info("view: candidate changed from {%s} to {%s}", before, after);
+    }
+    handle_out(d, &out, "the nodes that see each other changed");
+}
+
+void membership_on_message(struct daemon *d, int i, const struct wire_view *v)
+{
+    struct view_out out;
+    vg_usec_t now = clock_now();
+
+    switch (v->kind) {
+    case VIEW_PROPOSE:
+        view_on_propose(&d->view, i, v->epoch, v->members, now, &out);
+        break;
+    case VIEW_ACK:
+        view_on_ack(&d->view, i, v->epoch, v->aux, now, &out);
+        break;
+    case VIEW_NACK:
+        view_on_nack(&d->view, i, v->epoch, v->aux, &out);
+        break;
+    case VIEW_COMMIT:
+        view_on_commit(&d->view, i, v->epoch, v->members, v->aux, &out);
+        break;
+    default:
+        return;
+    }
+    handle_out(d, &out, "agreed by every member");
+}
+
+void membership_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb)
+{
+    struct view_out out;
+
+    view_on_heartbeat(&d->view, i, hb->epoch, hb->members, &out);
+    handle_out(d, &out, "its commit was lost; learned from a member's heartbeat");
+}
+
+bool membership_quorate(const struct daemon *d, const char **how)
+{
+    int votes[VIGIL_MAX_NODES];
+
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        votes[i] = 1;
+    if (!d->view.members) {
+        *how = "member of no view";
+        return false;
+    }
+    /* Only the members this node still sees count: a view that lost a
+     * member keeps quorum while the rest still hold a majority (so the
+     * majority side does not blink while it agrees on the next view), and
+     * loses it at once otherwise. */
+    switch (view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes)) {
+    case QUORUM_YES:
+        *how = view_current(&d->view) ? "majority" : "majority of the view still seen";
+        return true;
+    case QUORUM_TIE:
+        *how = "exactly half of the votes and no tie-breaker yet";
+        return false;
+    case QUORUM_NO:
+        break;
+    }
+    *how = "fewer than half of the votes";
+    return false;
+}
