@@ -19,6 +19,14 @@
  * messages and liveness; disk and witness carry liveness only. */
 enum link_type { LINK_UDP, LINK_DISK, LINK_WITNESS };
 
+/* How a view gets quorum (docs/membership.md):
+ * majority: more than half of the votes (a tie goes to a tie-breaker);
+ * witness:  only with the witness's grant, whatever the count;
+ * none:     always (needs allow-split-brain = yes). */
+enum conf_quorum { QUORUM_MAJORITY, QUORUM_WITNESS, QUORUM_NONE };
+
+const char *conf_quorum_name(enum conf_quorum q);
+
 /* Defaults and bounds (docs/configuration.md lists them for users). */
 #define CONF_DEFAULT_KEY_FILE "/etc/vigil/authkey"
 #define CONF_DEFAULT_INTERVAL (200 * VG_USEC_PER_MSEC)
@@ -61,7 +69,8 @@ struct conf_link {
 
 struct conf_node {
     char name[VIGIL_NAME_MAX];
-    int id; /* 1..VIGIL_MAX_NODES */
+    int id;    /* 1..VIGIL_MAX_NODES */
+    int votes; /* quorum votes, default 1 (0..VIGIL_MAX_NODES) */
     /* addr[i]: the node's address on links[i] (port filled in from the link) */
     struct sockaddr_storage addr[VIGIL_MAX_LINKS];
     socklen_t addr_len[VIGIL_MAX_LINKS];
@@ -76,6 +85,8 @@ struct conf {
     vg_usec_t timeout;         /* link down after this, default 1s; > interval */
     vg_usec_t initial_timeout; /* unseen peer dead after this, default 10s; >= timeout */
     bool realtime;             /* lock memory and take SCHED_FIFO, default yes */
+    enum conf_quorum quorum;   /* docs/membership.md; default majority */
+    bool allow_split_brain;    /* the acknowledgement quorum = none needs */
 
     /* udp links sorted by priority (links[0] carries cluster messages first),
      * then disk and witness links in file order. The index of a link here is

@@ -135,6 +135,8 @@ static void diff_node(const struct conf *a, const struct conf_node *x, const str
 
     if (x->id != y->id)
         note(d, "node '%s' id changed from %d to %d", x->name, x->id, y->id);
+    if (x->votes != y->votes)
+        note(d, "node '%s' votes changed from %d to %d", x->name, x->votes, y->votes);
     for (int i = 0; i < a->n_links; i++) {
         int j = conf_link_index(b, a->links[i].name);
 
@@ -174,6 +176,12 @@ bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *b
         note(&d, "key-file changed from %s to %s", a->key_file, b->key_file);
     if (a->realtime != b->realtime)
         note(&d, "realtime changed from %s to %s", yes_no(a->realtime), yes_no(b->realtime));
+    if (a->quorum != b->quorum)
+        note(&d, "quorum changed from %s to %s", conf_quorum_name(a->quorum),
+             conf_quorum_name(b->quorum));
+    if (a->allow_split_brain != b->allow_split_brain)
+        note(&d, "allow-split-brain changed from %s to %s", yes_no(a->allow_split_brain),
+             yes_no(b->allow_split_brain));
     diff_links(a, b, &d);
     diff_nodes(a, b, &d);
     return d.n > 0;

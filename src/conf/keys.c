@@ -176,6 +176,37 @@ static void set_realtime(struct conf_parser *p, const char *key, const char *val
                 value);
 }
 
+static void set_quorum(struct conf_parser *p, const char *key, const char *value)
+{
+    if (strcmp(value, "majority") == 0)
+        p->out->quorum = QUORUM_MAJORITY;
+    else if (strcmp(value, "witness") == 0)
+        p->out->quorum = QUORUM_WITNESS;
+    else if (strcmp(value, "none") == 0)
+        p->out->quorum = QUORUM_NONE;
+    else
+        key_err(p, key, "unknown quorum mode '%.64s': expected majority, witness or none", value);
+}
+
+static void set_allow_split_brain(struct conf_parser *p, const char *key, const char *value)
+{
+    if (conf_parse_bool(value, &p->out->allow_split_brain) < 0)
+        key_err(p, key, "bad boolean '%.64s': expected yes or no", value);
+}
+
+const char *conf_quorum_name(enum conf_quorum q)
+{
+    switch (q) {
+    case QUORUM_MAJORITY:
+        return "majority";
+    case QUORUM_WITNESS:
+        return "witness";
+    case QUORUM_NONE:
+        return "none";
+    }
+    return "?";
+}
+
 #define DURATION_EXAMPLE "a duration with a unit, e.g. 200ms or 1s"
 
 /* types 0: any [cluster] */
@@ -186,6 +217,8 @@ static const struct key_def cluster_keys[CK_COUNT] = {
     [CK_TIMEOUT] = {"timeout", DURATION_EXAMPLE, set_timeout, 0},
     [CK_INITIAL_TIMEOUT] = {"initial-timeout", DURATION_EXAMPLE, set_initial_timeout, 0},
     [CK_REALTIME] = {"realtime", "yes or no", set_realtime, 0},
+    [CK_QUORUM] = {"quorum", "majority, witness or none", set_quorum, 0},
+    [CK_ALLOW_SPLIT_BRAIN] = {"allow-split-brain", "yes or no", set_allow_split_brain, 0},
 };
 
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)
@@ -230,7 +263,24 @@ static void set_node_id(struct conf_parser *p, struct raw_node *n, const char *v
         n->id = (int)id;
 }
 
-/* Any key but `id` should name a link, which may be defined further down:
+static void set_node_votes(struct conf_parser *p, struct raw_node *n, const char *value)
+{
+    unsigned long v;
+
+    if (n->votes_line) {
+        key_err(p, "votes", "duplicate key (first set on line %d): set each key once",
+                n->votes_line);
+        return;
+    }
+    n->votes_line = p->lineno;
+    if (conf_parse_uint(value, 0, VIGIL_MAX_NODES, &v) < 0)
+        key_err(p, "votes", "bad votes '%.64s': expected a number from 0 to %d (default 1)", value,
+                VIGIL_MAX_NODES);
+    else
+        n->votes = (int)v;
+}
+
+/* Any key but `id` and `votes` should name a link, which may be defined further down:
  * keep it with its line for validate.c. */
 void conf_key_node(struct conf_parser *p, const char *key, const char *value)
 {
@@ -239,6 +289,10 @@ void conf_key_node(struct conf_parser *p, const char *key, const char *value)
 
     if (strcmp(key, "id") == 0) {
         set_node_id(p, n, value);
+        return;
+    }
+    if (strcmp(key, "votes") == 0) {
+        set_node_votes(p, n, value);
         return;
     }
     for (int i = 0; i < n->n_keys; i++) {

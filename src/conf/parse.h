@@ -34,6 +34,8 @@ enum cluster_key {
     CK_TIMEOUT,
     CK_INITIAL_TIMEOUT,
     CK_REALTIME,
+    CK_QUORUM,
+    CK_ALLOW_SPLIT_BRAIN,
     CK_COUNT
 };
 
@@ -92,6 +94,8 @@ struct raw_node {
     int line;
     int id;                                  /* 0: missing or bad */
     int id_line;                             /* 0: no `id =` key */
+    int votes;                               /* default 1 */
+    int votes_line;                          /* 0: no `votes =` key */
     struct raw_key keys[CONF_NODE_KEYS_MAX]; /* every key but id, in file order */
     int n_keys;
     /* resolved after the whole file: address on raw link i */

@@ -53,6 +53,10 @@ static void check_cluster(struct conf_parser *p)
                  "[cluster]: missing required key 'name' (the cluster name, the same on every "
                  "node)");
     check_timing(p);
+    if (p->out->quorum == QUORUM_NONE && !p->out->allow_split_brain)
+        conf_err(p, p->cluster_key_line[CK_QUORUM],
+                 "[cluster] quorum: 'none' lets both sides of a split run the same services; to "
+                 "confirm that, add 'allow-split-brain = yes' to [cluster] (or use majority)");
 }
 
 /* A udp link's priority: required, and unique among udp links. */
@@ -454,6 +458,7 @@ static void build(struct conf_parser *p)
 
         snprintf(cn->name, sizeof(cn->name), "%s", n->name);
         cn->id = n->id;
+        cn->votes = n->votes_line ? n->votes : 1;
         cn->line = n->line;
         for (int j = 0; j < c->n_links; j++) {
             int li = find_link(p, c->links[j].name);
@@ -468,10 +473,24 @@ static void build(struct conf_parser *p)
     qsort(c->nodes, (size_t)c->n_nodes, sizeof(c->nodes[0]), by_id);
 }
 
+/* quorum = witness needs a witness to ask. */
+static void check_quorum(struct conf_parser *p)
+{
+    if (p->out->quorum != QUORUM_WITNESS)
+        return;
+    for (int li = 0; li < p->n_links; li++)
+        if (p->links[li].type == RLT_WITNESS)
+            return;
+    conf_err(p, p->cluster_key_line[CK_QUORUM],
+             "[cluster] quorum: 'witness' needs a [link] of type witness to ask; add one or use "
+             "quorum = majority");
+}
+
 void conf_validate(struct conf_parser *p)
 {
     check_cluster(p);
     check_links(p);
+    check_quorum(p);
     check_nodes(p);
     resolve_addresses(p);
     check_coverage(p);

@@ -47,6 +47,15 @@ struct daemon {
     struct peer_timing timing;          /* from conf, per link */
     struct view_machine view;           /* membership: the installed view */
     bool was_quorate, quorum_reported;
+    uint64_t last_quorate_epoch; /* the last view this node was quorate in */
+    struct {
+        uint64_t view_epoch; /* the view the arbitration is for */
+        node_mask side;      /* and the side of it this node asked for */
+        enum { ARB_NONE, ARB_ASKING, ARB_GRANTED, ARB_DENIED, ARB_ERROR } state;
+        uint64_t asked; /* the epoch asked about */
+        vg_usec_t next_try;
+        char why[384];
+    } arb;
     struct udp_link udp[VIGIL_MAX_LINKS];
     uint64_t seq[VIGIL_MAX_LINKS];
 
@@ -73,6 +82,7 @@ struct daemon {
 
     /* witness links, by link index */
     struct witness_http *witness[VIGIL_MAX_LINKS];
+    struct witness_http *witness_arb[VIGIL_MAX_LINKS]; /* arbitration requests */
     sd_event_source *witness_timer[VIGIL_MAX_LINKS];
     struct witness_answer witness_answer; /* scratch for parsing */
 
@@ -113,6 +123,9 @@ void membership_on_message(struct daemon *d, int i, const struct wire_view *v);
 void membership_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb);
 /* Quorate now; *how says why or why not, for log and status. */
 bool membership_quorate(const struct daemon *d, const char **how);
+/* The witness answered an arbitration request (witness_http callback). */
+void membership_on_arbitration(struct daemon *d, long status, const char *body, size_t len, int err,
+                               const char *errtext);
 
 /* witnesslink.c: witness heartbeat links. */
 int witnesslink_start(struct daemon *d);

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,7 +31,7 @@ static void build_facts(const struct daemon *d, struct view_facts *f)
     f->n = d->conf.n_nodes;
     f->self = d->self;
     for (int i = 0; i < d->conf.n_nodes; i++) {
-        f->votes[i] = 1;
+        f->votes[i] = d->conf.nodes[i].votes;
         if (i == d->self)
             continue;
         for (int l = 0; l < d->conf.n_links; l++)
@@ -89,12 +90,16 @@ static void send_view(struct daemon *d, const struct view_msg *m)
         d->sent++;
 }
 
+static void arbitrate(struct daemon *d, vg_usec_t now);
+
 /* Log quorum changes once, with the reason. */
 static void report_quorum(struct daemon *d)
 {
     const char *how;
     bool q = membership_quorate(d, &how);
 
+    if (q)
+        d->last_quorate_epoch = d->view.epoch;
     if (q == d->was_quorate && d->quorum_reported)
         return;
     d->was_quorate = q;
@@ -154,6 +159,8 @@ void membership_tick(struct daemon *d, vg_usec_t now)
         log_info("view: candidate changed from {%s} to {%s}", before, after);
     }
     handle_out(d, &out, "the nodes that see each other changed");
+    arbitrate(d, now);
+    report_quorum(d);
 }
 
 void membership_on_message(struct daemon *d, int i, const struct wire_view *v)
@@ -188,14 +195,131 @@ void membership_on_heartbeat(struct daemon *d, int i, const struct wire_heartbea
     handle_out(d, &out, "its commit was lost; learned from a member's heartbeat");
 }
 
-bool membership_quorate(const struct daemon *d, const char **how)
+static void votes_of(const struct daemon *d, int *votes)
+{
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        votes[i] = d->conf.nodes[i].votes;
+}
+
+/* The first witness link, for arbitration; -1 when none. */
+static int arbiter_link(const struct daemon *d)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_WITNESS && d->witness_arb[l])
+            return l;
+    return -1;
+}
+
+/* Does the installed view need the witness's grant to be quorate? */
+static bool needs_grant(const struct daemon *d)
 {
     int votes[VIGIL_MAX_NODES];
 
+    if (!d->view.members || d->conf.quorum == QUORUM_NONE)
+        return false;
+    if (d->conf.quorum == QUORUM_WITNESS)
+        return true;
+    votes_of(d, votes);
+    return view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes) ==
+           QUORUM_TIE;
+}
+
+/* Ask the witness for the installed view when it needs a grant: about the
+ * last epoch this node was quorate in, which both halves of a split share
+ * (docs/membership.md). With quorum = witness, smaller sides wait a little
+ * longer, so that the larger side asks first. */
+static void arbitrate(struct daemon *d, vg_usec_t now)
+{
+    int l = arbiter_link(d);
+    const char *names[VIGIL_MAX_NODES];
+    int n = 0;
+
+    if (!needs_grant(d) || l < 0)
+        return;
+    if (d->arb.view_epoch != d->view.epoch ||
+        d->arb.side != (d->view.members & d->view.candidate)) {
+        int missing = d->conf.n_nodes - view_count(d->view.members);
+        d->arb.view_epoch = d->view.epoch;
+        d->arb.side = d->view.members & d->view.candidate;
+        d->arb.state = ARB_NONE;
+        d->arb.next_try =
+            now + (d->conf.quorum == QUORUM_WITNESS ? (vg_usec_t)missing * d->conf.interval : 0);
+        snprintf(d->arb.why, sizeof(d->arb.why), "asking the witness");
+    }
+    if ((d->arb.state != ARB_NONE && d->arb.state != ARB_ERROR) || now < d->arb.next_try ||
+        witness_http_busy(d->witness_arb[l]))
+        return;
+    /* the side this node is on: the members it still sees, not the whole
+     * view (the other half is in it too, until the next view) */
+    node_mask side = d->view.members & d->view.candidate;
     for (int i = 0; i < d->conf.n_nodes; i++)
-        votes[i] = 1;
+        if (side & NODE_BIT(i))
+            names[n++] = d->conf.nodes[i].name;
+    d->arb.asked = d->last_quorate_epoch;
+    char *body = witness_arbitrate_body(d->conf.cluster_name, d->conf.nodes[d->self].name,
+                                        d->arb.asked, names, n);
+    if (body && witness_http_post(d->witness_arb[l], "/v1/arbitrate", body) == 0) {
+        d->arb.state = ARB_ASKING;
+        log_notice("view %" PRIu64 ": asking the witness to settle it (last quorate epoch %" PRIu64
+                   ")",
+                   d->view.epoch, d->arb.asked);
+    }
+    free(body);
+}
+
+void membership_on_arbitration(struct daemon *d, long status, const char *body, size_t len, int err,
+                               const char *errtext)
+{
+    bool granted = false;
+    char reason[256], why[256];
+
+    if (d->arb.state != ARB_ASKING || d->arb.view_epoch != d->view.epoch ||
+        d->arb.side != (d->view.members & d->view.candidate))
+        return; /* the view or the side changed meanwhile: the next tick asks again */
+    if (err || status != 200 ||
+        witness_arbitrate_answer_parse(body, len, d->arb.asked, &granted, reason, sizeof(reason),
+                                       why, sizeof(why)) < 0) {
+        d->arb.state = ARB_ERROR;
+        d->arb.next_try = clock_now() + d->conf.interval;
+        snprintf(d->arb.why, sizeof(d->arb.why), "the witness cannot settle it: %s",
+                 err             ? errtext
+                 : status != 200 ? "it answered with an error"
+                                 : why);
+        log_warn("view %" PRIu64 ": %s", d->view.epoch, d->arb.why);
+        report_quorum(d);
+        return;
+    }
+    d->arb.state = granted ? ARB_GRANTED : ARB_DENIED;
+    if (granted)
+        snprintf(d->arb.why, sizeof(d->arb.why), "won the witness's arbitration");
+    else
+        snprintf(d->arb.why, sizeof(d->arb.why), "lost the witness's arbitration: %s", reason);
+    log_notice("view %" PRIu64 ": partition: %s", d->view.epoch, d->arb.why);
+    report_quorum(d);
+}
+
+bool membership_quorate(const struct daemon *d, const char **how)
+{
+    int votes[VIGIL_MAX_NODES];
+    bool granted = d->arb.view_epoch == d->view.epoch &&
+                   d->arb.side == (d->view.members & d->view.candidate) &&
+                   d->arb.state == ARB_GRANTED;
+
+    votes_of(d, votes);
     if (!d->view.members) {
         *how = "member of no view";
+        return false;
+    }
+    if (d->conf.quorum == QUORUM_NONE) {
+        *how = "quorum = none: every view counts (allow-split-brain)";
+        return true;
+    }
+    if (d->conf.quorum == QUORUM_WITNESS) {
+        if (granted) {
+            *how = "witness: granted this view";
+            return true;
+        }
+        *how = d->arb.view_epoch == d->view.epoch ? d->arb.why : "asking the witness";
         return false;
     }
     /* Only the members this node still sees count: a view that lost a
@@ -207,7 +331,16 @@ bool membership_quorate(const struct daemon *d, const char **how)
         *how = view_current(&d->view) ? "majority" : "majority of the view still seen";
         return true;
     case QUORUM_TIE:
-        *how = "exactly half of the votes and no tie-breaker yet";
+        if (granted) {
+            *how = "tie settled by the witness";
+            return true;
+        }
+        if (arbiter_link(d) < 0)
+            *how = "exactly half of the votes and no tie-breaker configured";
+        else if (d->arb.view_epoch == d->view.epoch)
+            *how = d->arb.why;
+        else
+            *how = "exactly half of the votes; asking the witness";
         return false;
     case QUORUM_NO:
         break;

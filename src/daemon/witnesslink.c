@@ -52,6 +52,12 @@ static char *sees_json(const struct daemon *d)
     return text;
 }
 
+static void on_arbitration(struct witness_http *w, long status, const char *body, size_t len,
+                           int err, const char *errtext, void *userdata)
+{
+    membership_on_arbitration(userdata, status, body, len, err, errtext);
+}
+
 static void take_answer(struct daemon *d, int l, const char *body, size_t len, vg_usec_t now)
 {
     struct witness_answer *ans = &d->witness_answer;
@@ -173,6 +179,8 @@ int witnesslink_start(struct daemon *d)
             .priority = PRIO_WITNESS,
         };
         r = witness_http_new(&d->witness[l], d->ev, &o, on_answer, d);
+        if (r == 0)
+            r = witness_http_new(&d->witness_arb[l], d->ev, &o, on_arbitration, d);
         explicit_bzero(token, sizeof(token));
         if (r < 0) {
             log_err("witness link %s: cannot set up its HTTP client: %s", cl->name, strerror(-r));
@@ -195,5 +203,7 @@ void witnesslink_stop(struct daemon *d)
         d->witness_timer[l] = sd_event_source_disable_unref(d->witness_timer[l]);
         witness_http_free(d->witness[l]);
         d->witness[l] = NULL;
+        witness_http_free(d->witness_arb[l]);
+        d->witness_arb[l] = NULL;
     }
 }

@@ -5,6 +5,7 @@
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -193,5 +194,15 @@ char *witness_alive_body(const char *cluster, const char *node, uint64_t incarna
  * VIGIL_MAX_NODES are an error. */
 int witness_alive_answer_parse(const char *body, size_t len, const char *cluster,
                                struct witness_answer *out, char *err, size_t errlen);
+
+/* Build the body of POST /v1/arbitrate: this node asks for `epoch` on
+ * behalf of the side `members` (names). malloc'd text or NULL. */
+char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch,
+                             const char *const *members, int n_members);
+
+/* Parse its answer (pure): 0 with *granted, or -EINVAL with what is wrong
+ * in err. `reason` (may be NULL) gets the witness's reason for a refusal. */
+int witness_arbitrate_answer_parse(const char *body, size_t len, uint64_t epoch, bool *granted,
+                                   char *reason, size_t reason_len, char *err, size_t errlen);
 
 #endif

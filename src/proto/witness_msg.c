@@ -103,3 +103,51 @@ out:
     json_decref(root);
     return r;
 }
+
+char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch,
+                             const char *const *members, int n_members)
+{
+    json_t *m = json_array();
+
+    for (int i = 0; m && i < n_members; i++)
+        json_array_append_new(m, json_string(members[i]));
+    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "cluster", cluster, "node", node, "epoch",
+                          (json_int_t)epoch, "members", m);
+    if (!o)
+        return NULL;
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+int witness_arbitrate_answer_parse(const char *body, size_t len, uint64_t epoch, bool *granted,
+                                   char *reason, size_t reason_len, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    int r = -EINVAL;
+
+    if (reason && reason_len)
+        reason[0] = '\0';
+    if (!root) {
+        snprintf(err, errlen, "answer is not JSON: %s", jerr.text);
+        return -EINVAL;
+    }
+    json_t *e = json_object_get(root, "epoch"), *g = json_object_get(root, "granted");
+    if (!json_is_integer(e) || (uint64_t)json_integer_value(e) != epoch) {
+        snprintf(err, errlen, "answer is not about epoch %llu", (unsigned long long)epoch);
+        goto out;
+    }
+    if (!json_is_boolean(g)) {
+        snprintf(err, errlen, "answer has no boolean \"granted\"");
+        goto out;
+    }
+    *granted = json_is_true(g);
+    json_t *why = json_object_get(root, "reason");
+    if (reason && reason_len && json_is_string(why))
+        snprintf(reason, reason_len, "%s", json_string_value(why));
+    r = 0;
+out:
+    json_decref(root);
+    return r;
+}

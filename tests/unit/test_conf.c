@@ -383,6 +383,18 @@ static void test_link_timing(void **state)
 
     /* no timing anywhere: the defaults */
     parse_ok(BASE DISK WIT);
+    /* quorum modes and votes */
+    parse_ok("[cluster]\nname = web\nquorum = none\nallow-split-brain = yes\n" L1 NA
+             "votes = 3\n" NB);
+    assert_int_equal(cf.quorum, QUORUM_NONE);
+    assert_true(cf.allow_split_brain);
+    assert_int_equal(cf.nodes[0].votes, 3);
+    assert_int_equal(cf.nodes[1].votes, 1);
+    assert_string_equal(conf_quorum_name(QUORUM_WITNESS), "witness");
+    parse_ok("[cluster]\nname = web\nquorum = witness\n" L1 NA NB WIT);
+    assert_int_equal(cf.quorum, QUORUM_WITNESS);
+    parse_ok(BASE WIT);
+    assert_int_equal(cf.quorum, QUORUM_MAJORITY);
     for (int i = 0; i < cf.n_links; i++) {
         assert_int_equal(cf.links[i].interval, CONF_DEFAULT_INTERVAL);
         assert_int_equal(cf.links[i].timeout, CONF_DEFAULT_TIMEOUT);
@@ -496,6 +508,16 @@ struct bad {
 };
 
 static const struct bad bad_files[] = {
+    /* quorum */
+    {"[cluster]\nname = web\nquorum = most\n" L1 NA,
+     3,
+     {"unknown quorum mode 'most'", "majority"},
+     1},
+    {"[cluster]\nname = web\nquorum = none\n" L1 NA, 3, {"allow-split-brain = yes"}, 1},
+    {"[cluster]\nname = web\nquorum = witness\n" L1 NA, 3, {"needs a [link] of type witness"}, 1},
+    {"[cluster]\nname = web\nallow-split-brain = maybe\n" L1 NA, 3, {"bad boolean"}, 1},
+    {C L1 NA "votes = 99\n", 9, {"bad votes '99'", "0 to 64"}, 1},
+    {C L1 NA "votes = 1\nvotes = 2\n", 10, {"duplicate key", "votes"}, 1},
     /* syntax */
     {C "interval 200ms\n" L1 NA, 3, {"syntax error", "key = value"}, 1},
     {C "interval: 200ms\n" L1 NA, 3, {"syntax error", "'='"}, 1},

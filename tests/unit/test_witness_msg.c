@@ -88,13 +88,38 @@ static void test_answer_too_many_nodes(void **state)
     assert_non_null(strstr(err, "more than"));
 }
 
+static void test_arbitrate(void **state)
+{
+    const char *side[] = {"alpha", "beta"};
+    char *b = witness_arbitrate_body("web", "alpha", 459631316057688064ULL, side, 2);
+    bool granted = false;
+    char reason[128];
+
+    assert_non_null(b);
+    assert_non_null(strstr(b, "\"epoch\":459631316057688064"));
+    assert_non_null(strstr(b, "\"members\":[\"alpha\",\"beta\"]"));
+    free(b);
+#define ARB(text)                                                                                  \
+    witness_arbitrate_answer_parse(text, strlen(text), 8, &granted, reason, sizeof(reason), err,   \
+                                   sizeof(err))
+    assert_int_equal(ARB("{\"cluster\":\"web\",\"epoch\":8,\"granted\":true}"), 0);
+    assert_true(granted);
+    assert_int_equal(ARB("{\"epoch\":8,\"granted\":false,\"reason\":\"taken\"}"), 0);
+    assert_false(granted);
+    assert_string_equal(reason, "taken");
+    assert_int_equal(ARB("{\"epoch\":7,\"granted\":true}"), -EINVAL);
+    assert_non_null(strstr(err, "epoch 8"));
+    assert_int_equal(ARB("{\"epoch\":8,\"granted\":1}"), -EINVAL);
+    assert_int_equal(ARB("nope"), -EINVAL);
+#undef ARB
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body),
-        cmocka_unit_test(test_answer_good),
-        cmocka_unit_test(test_answer_bad),
-        cmocka_unit_test(test_answer_too_many_nodes),
+        cmocka_unit_test(test_body),       cmocka_unit_test(test_answer_good),
+        cmocka_unit_test(test_answer_bad), cmocka_unit_test(test_answer_too_many_nodes),
+        cmocka_unit_test(test_arbitrate),
     };
     return cmocka_run_group_tests_name("witness_msg", tests, NULL, NULL);
 }
