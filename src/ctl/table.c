@@ -339,6 +339,10 @@ static void render_view(FILE *out, const struct table *t)
         fprintf(out, "  %s", json_is_true(quorate) ? "quorate" : "NOT quorate");
     else
         fprintf(out, "  quorate ?");
+    if (json_is_string(json_object_get(view, "quorum"))) {
+        str_or_unknown(cell, sizeof(cell), get_str(view, "quorum"));
+        fprintf(out, " (%s)", cell);
+    }
 
     str_or_unknown(cell, sizeof(cell), get_str(view, "coordinator"));
     if (json_is_null(json_object_get(view, "coordinator")))
