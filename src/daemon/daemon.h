@@ -47,7 +47,9 @@ struct daemon {
     struct peer_timing timing;          /* from conf, per link */
     struct view_machine view;           /* membership: the installed view */
     bool was_quorate, quorum_reported;
-    uint64_t last_quorate_epoch; /* the last view this node was quorate in */
+    uint64_t last_quorate_epoch;    /* the last view this node was quorate in */
+    node_mask last_quorate_members; /* and its members */
+    char tiebreak_why[256];         /* the disk tie-break's last verdict */
     struct {
         uint64_t view_epoch; /* the view the arbitration is for */
         node_mask side;      /* and the side of it this node asked for */
@@ -77,6 +79,9 @@ struct daemon {
     sd_event_source *disk_ev[VIGIL_MAX_LINKS];
     uint64_t disk_counter[VIGIL_MAX_LINKS][VIGIL_MAX_NODES]; /* by node index */
     bool disk_counter_known[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
+    uint8_t disk_state[VIGIL_MAX_LINKS][VIGIL_MAX_NODES]; /* each peer's slot state, last read */
+    uint8_t disk_own_state;                               /* what this node writes in its slot */
+    uint64_t disk_own_epoch;
     bool disk_mailbox_valid[VIGIL_MAX_LINKS];
     struct disk_mailbox disk_mailbox[VIGIL_MAX_LINKS]; /* the last request read */
 
@@ -114,6 +119,13 @@ int disklink_start(struct daemon *d);
 bool disklink_stop(struct daemon *d, bool clean);
 /* From the heartbeat timer: notice an I/O that hangs past the timeout. */
 void disklink_watch(struct daemon *d, vg_usec_t now);
+/* What this node writes in its slot (DISK_SLOT_RUNNING, _STOOD_DOWN). */
+void disklink_set_state(struct daemon *d, uint8_t state, uint64_t epoch);
+/* Peer i (index) is up on a disk link and its slot says it stood down. */
+bool disklink_stood_down(const struct daemon *d, int i);
+/* Peer i is up on a disk link (its counter advances). */
+bool disklink_alive(const struct daemon *d, int i);
+bool disklink_configured(const struct daemon *d);
 
 /* membership.c: views and quorum (docs/membership.md). */
 void membership_start(struct daemon *d);

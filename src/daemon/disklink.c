@@ -63,6 +63,7 @@ static void take_round(struct daemon *d, int l, const struct disk_result *r, vg_
             continue; /* not advancing: the timeout will tell */
         d->disk_counter[l][i] = s->counter;
         d->disk_counter_known[l][i] = true;
+        d->disk_state[l][i] = s->state;
         if (first)
             continue; /* a slot left from long ago proves nothing until it moves */
         if (s->state == DISK_SLOT_STOPPED) {
@@ -104,6 +105,7 @@ int disklink_start(struct daemon *d)
         if (cl->type != LINK_DISK)
             continue;
         snprintf(d->local_why[l], sizeof(d->local_why[l]), "%s: not read yet", cl->device);
+        d->disk_own_state = DISK_SLOT_RUNNING;
         r = disk_link_start(&d->disk[l], cl->name, cl->device, d->cluster_id, self->id,
                             d->incarnation, cl->interval);
         if (r < 0) {
@@ -116,6 +118,42 @@ int disklink_start(struct daemon *d)
         sd_event_source_set_priority(d->disk_ev[l], PRIO_HEARTBEAT);
     }
     return 0;
+}
+
+void disklink_set_state(struct daemon *d, uint8_t state, uint64_t epoch)
+{
+    if (d->disk_own_state == state && d->disk_own_epoch == epoch)
+        return;
+    d->disk_own_state = state;
+    d->disk_own_epoch = epoch;
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_DISK)
+            disk_link_set_slot(&d->disk[l], state, epoch);
+}
+
+bool disklink_stood_down(const struct daemon *d, int i)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_DISK && d->peers[i].links[l].up &&
+            d->disk_state[l][i] == DISK_SLOT_STOOD_DOWN)
+            return true;
+    return false;
+}
+
+bool disklink_alive(const struct daemon *d, int i)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_DISK && d->peers[i].links[l].up)
+            return true;
+    return false;
+}
+
+bool disklink_configured(const struct daemon *d)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_DISK)
+            return true;
+    return false;
 }
 
 void disklink_watch(struct daemon *d, vg_usec_t now)

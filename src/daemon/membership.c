@@ -91,6 +91,66 @@ static void send_view(struct daemon *d, const struct view_msg *m)
 }
 
 static void arbitrate(struct daemon *d, vg_usec_t now);
+static int arbiter_link(const struct daemon *d);
+static void votes_of(const struct daemon *d, int *votes);
+
+enum tiebreak { TB_LOST, TB_WAIT, TB_WON };
+
+/* The disk tie-break, used when no witness is configured: of the two
+ * halves of the last quorate view, the one holding its lowest node id wins
+ * (both halves work it out alike, without talking); the other stands down
+ * and writes so to its disk slot, and the winner is quorate once every node
+ * of the other half that the disk still shows alive has written it. */
+static enum tiebreak disk_tiebreak(const struct daemon *d, char *why, size_t len)
+{
+    node_mask side = d->view.members & d->view.candidate;
+    node_mask last = d->last_quorate_members;
+    node_mask all = d->conf.n_nodes >= 64 ? ~(node_mask)0 : NODE_BIT(d->conf.n_nodes) - 1;
+
+    if (!last)
+        last = all; /* never quorate yet: every configured node */
+    int first = view_lowest(last);
+    if (!(side & NODE_BIT(first))) {
+        snprintf(why, len, "lost the disk tie-break (%s holds the lowest id); stood down",
+                 d->conf.nodes[first].name);
+        return TB_LOST;
+    }
+    size_t off = (size_t)snprintf(why, len, "tie settled by the disk:");
+    for (node_mask m = all & ~side; m; m &= m - 1) {
+        int i = view_lowest(m);
+        bool alive = disklink_alive(d, i);
+        if ((last & NODE_BIT(i)) && alive && !disklink_stood_down(d, i)) {
+            snprintf(why, len, "won the disk tie-break; waiting for %s to write that it stood down",
+                     d->conf.nodes[i].name);
+            return TB_WAIT;
+        }
+        if (off < len)
+            off += (size_t)snprintf(why + off, len - off, " %s %s", d->conf.nodes[i].name,
+                                    alive ? "stood down (confirmed on the disk)"
+                                          : "is gone from the disk");
+    }
+    return TB_WON;
+}
+
+/* Whether the disk settles this view's tie: majority quorum, a tie, no
+ * witness, a disk link. */
+static bool disk_decides(const struct daemon *d)
+{
+    int votes[VIGIL_MAX_NODES];
+
+    if (d->conf.quorum != QUORUM_MAJORITY || !d->view.members || arbiter_link(d) >= 0 ||
+        !disklink_configured(d))
+        return false;
+    votes_of(d, votes);
+    return view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes) ==
+           QUORUM_TIE;
+}
+
+/* In a tie that the disk settles, this node's side lost. */
+static bool disk_tiebreak_lost(struct daemon *d)
+{
+    return disk_decides(d) && disk_tiebreak(d, d->tiebreak_why, sizeof(d->tiebreak_why)) == TB_LOST;
+}
 
 /* Log quorum changes once, with the reason. */
 static void report_quorum(struct daemon *d)
@@ -98,8 +158,14 @@ static void report_quorum(struct daemon *d)
     const char *how;
     bool q = membership_quorate(d, &how);
 
-    if (q)
+    if (q) {
         d->last_quorate_epoch = d->view.epoch;
+        d->last_quorate_members = d->view.members;
+    }
+    /* On the disk: "stood down" while this node lost a tie-break, "running"
+     * otherwise (docs/membership.md). */
+    disklink_set_state(d, disk_tiebreak_lost(d) ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING,
+                       d->view.epoch);
     if (q == d->was_quorate && d->quorum_reported)
         return;
     d->was_quorate = q;
@@ -334,6 +400,12 @@ bool membership_quorate(const struct daemon *d, const char **how)
         if (granted) {
             *how = "tie settled by the witness";
             return true;
+        }
+        if (disk_decides(d)) {
+            static char why[256];
+            enum tiebreak tb = disk_tiebreak(d, why, sizeof(why));
+            *how = why;
+            return tb == TB_WON;
         }
         if (arbiter_link(d) < 0)
             *how = "exactly half of the votes and no tie-breaker configured";

@@ -101,3 +101,53 @@ def test_witness_and_lan_gone_neither_side_quorate(wlab):
     lab.wait_for(lambda: sum(v["quorate"] for v in views(lab).values()) == 1, 10.0,
                  "one side to win once the witness is back")
     assert not two_disjoint_quorate(views(lab))
+
+
+@pytest.fixture
+def dlab2(make_lab):
+    why = vigil_lab.missing_requirements(daemon=True, disk=True)
+    if why:
+        pytest.skip(why)
+    lab = make_lab(2, links=[("lan1", "ipv4")], disk=True)
+    lab.wait_converged(timeout=10.0)
+    return lab
+
+
+@pytest.mark.parametrize("cut", ["n1", "n2"])
+def test_disk_tiebreak_lower_priority_stands_down_and_winner_waits(dlab2, cut):
+    """No witness, a shared disk: n2 (the higher id) stands down and writes so
+    on the disk; n1 is quorate only once it has read that, never before."""
+    lab = dlab2
+    lab.link_down(cut, "lan1")
+    t0 = time.monotonic()
+    seen_wait = False
+    settled = None
+    for _ in range(300):                          # 3 s at most, every 10 ms
+        vs = views(lab)
+        assert not two_disjoint_quorate(vs), lab.explain(repr(vs))
+        if len(vs["n1"]["members"]) == 1 and "waiting for n2" in vs["n1"]["quorum"]:
+            seen_wait = True
+            assert not vs["n1"]["quorate"], vs
+        if vs["n1"]["quorate"] and len(vs["n1"]["members"]) == 1 and not vs["n2"]["quorate"]:
+            settled = vs
+            break
+        if time.monotonic() - t0 > 3.0:
+            break
+        time.sleep(0.01)
+    assert settled, lab.explain("no settled tie after 3 s: %r" % (views(lab),))
+    assert "n2 stood down (confirmed on the disk)" in settled["n1"]["quorum"], settled
+    assert "lost the disk tie-break" in settled["n2"]["quorum"], settled
+    slots = {s["name"]: s for s in lab.disk_dump()["slots"]}
+    assert slots["n2"]["state"] == "stood-down" and slots["n1"]["state"] == "running", slots
+    for _ in range(10):                           # and it stays so
+        vs = views(lab)
+        assert vs["n1"]["quorate"] and not vs["n2"]["quorate"], lab.explain(repr(vs))
+        time.sleep(0.05)
+    with open(lab.nodes["n1"].log, errors="replace") as f:
+        log1 = f.read()
+    assert "waiting for n2 to write that it stood down" in log1 or seen_wait, log1[-2000:]
+    lab.link_up(cut, "lan1")
+    lab.wait_converged(timeout=10.0)
+    slots = {s["name"]: s for s in lab.disk_dump()["slots"]}
+    lab.wait_for(lambda: {s["name"]: s for s in lab.disk_dump()["slots"]}["n2"]["state"] == "running",
+                 3.0, "n2 to write 'running' again once back in a quorate view")
