@@ -47,9 +47,11 @@ struct daemon {
     struct peer_timing timing;          /* from conf, per link */
     struct view_machine view;           /* membership: the installed view */
     bool was_quorate, quorum_reported;
-    uint64_t last_quorate_epoch;    /* the last view this node was quorate in */
-    node_mask last_quorate_members; /* and its members */
-    char tiebreak_why[256];         /* the disk tie-break's last verdict */
+    uint64_t last_quorate_epoch; /* the last view this node was quorate in */
+    bool stood_down; /* this node lost a tie-break: said on the disk and to the witness */
+    bool witness_stood_down[VIGIL_MAX_NODES]; /* what the witness says of each node */
+    node_mask last_quorate_members;           /* and its members */
+    char tiebreak_why[256];                   /* the disk tie-break's last verdict */
     struct {
         uint64_t view_epoch; /* the view the arbitration is for */
         node_mask side;      /* and the side of it this node asked for */

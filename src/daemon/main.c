@@ -234,6 +234,9 @@ int main(int argc, char **argv)
     }
     d.started_at = clock_now();
     realtime_enter(&d);
+    if (d.conf.quorum == QUORUM_NONE)
+        log_warn("quorum = none (allow-split-brain = yes): every view counts as quorate, so both "
+                 "sides of a split run the same services; use majority or witness in production");
     r = setup_loop(&d);
     if (r < 0) {
         log_err("cannot start: %s", strerror(-r));

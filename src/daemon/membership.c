@@ -164,8 +164,8 @@ static void report_quorum(struct daemon *d)
     }
     /* On the disk: "stood down" while this node lost a tie-break, "running"
      * otherwise (docs/membership.md). */
-    disklink_set_state(d, disk_tiebreak_lost(d) ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING,
-                       d->view.epoch);
+    d->stood_down = disk_tiebreak_lost(d);
+    disklink_set_state(d, d->stood_down ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING, d->view.epoch);
     if (q == d->was_quorate && d->quorum_reported)
         return;
     d->was_quorate = q;

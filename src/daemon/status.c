@@ -98,11 +98,13 @@ static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
                 json_array_append_new(on, json_string(d->conf.links[l].name));
         json_object_set_new(sees, d->conf.nodes[j].name, on);
     }
-    return json_pack("{s:s, s:i, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name,
-                     "id", n->id, "self", 0, "member", (d->view.members & NODE_BIT(i)) != 0,
-                     "state", peer_state_name(p->state), "since_mono", mono_seconds(p->since),
-                     "incarnation", p->inc_known ? hex64(p->incarnation) : json_null(), "links",
-                     links, "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+    return json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name",
+                     n->name, "id", n->id, "self", 0, "member",
+                     (d->view.members & NODE_BIT(i)) != 0, "stood_down",
+                     disklink_stood_down(d, i) || d->witness_stood_down[i], "state",
+                     peer_state_name(p->state), "since_mono", mono_seconds(p->since), "incarnation",
+                     p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
+                     "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
 }
 
 static json_t *self_json(const struct daemon *d)

@@ -79,6 +79,7 @@ static void take_answer(struct daemon *d, int l, const char *body, size_t len, v
         int i = (int)(n - d->conf.nodes);
         if (i == d->self)
             continue;
+        d->witness_stood_down[i] = strcmp(ans->nodes[k].state, "stood-down") == 0;
         vg_usec_t age = ans->nodes[k].age_ms * VG_USEC_PER_MSEC;
         if (age >= now)
             continue;
@@ -126,9 +127,9 @@ static int on_witness_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0; /* the last one is still under way: no pile-up */
 
     char *sees = sees_json(d);
-    char *body =
-        witness_alive_body(d->conf.cluster_name, d->conf.nodes[d->self].name, d->incarnation,
-                           cl->timeout / VG_USEC_PER_MSEC, "running", sees);
+    char *body = witness_alive_body(d->conf.cluster_name, d->conf.nodes[d->self].name,
+                                    d->incarnation, cl->timeout / VG_USEC_PER_MSEC,
+                                    d->stood_down ? "stood-down" : "running", sees);
     if (body && witness_http_post(d->witness[l], "/v1/alive", body) < 0)
         log_warn("witness link %s: cannot start a request", cl->name);
     free(body);
