@@ -28,8 +28,9 @@ endif
 
 # libvigil: everything vigild, vigilctl, vigil-witness and the unit tests share
 LIB_SRCS := $(wildcard src/common/*.c src/conf/*.c src/proto/*.c src/membership/*.c src/resources/*.c) \
-            src/links/disk_io.c
-VIGILD_SRCS := $(filter-out src/links/disk_io.c,$(wildcard src/daemon/*.c src/links/*.c src/api/*.c))
+            src/links/disk_io.c src/links/ping_packet.c
+VIGILD_SRCS := $(filter-out src/links/disk_io.c src/links/ping_packet.c,\
+                 $(wildcard src/daemon/*.c src/links/*.c src/api/*.c))
 CTL_SRCS := $(wildcard src/ctl/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 

@@ -27,6 +27,11 @@ enum conf_quorum { QUORUM_MAJORITY, QUORUM_WITNESS, QUORUM_NONE };
 
 const char *conf_quorum_name(enum conf_quorum q);
 
+/* The kinds of network-partition resolution (docs/configuration.md, "[np]"):
+ * in a tie, a side that cannot reach an [np] section's ping targets, or its
+ * url over HTTP, loses. */
+enum np_type { NP_PING, NP_HTTP };
+
 /* Defaults and bounds (docs/configuration.md lists them for users). */
 #define CONF_DEFAULT_KEY_FILE "/etc/vigil/authkey"
 #define CONF_DEFAULT_INTERVAL (200 * VG_USEC_PER_MSEC)
@@ -39,6 +44,14 @@ const char *conf_quorum_name(enum conf_quorum q);
 #define CONF_URL_MAX 1024                         /* witness url and proxy, with the NUL */
 #define CONF_LINE_MAX 4096                        /* characters per line, newline excluded */
 #define CONF_FILE_MAX (1024 * 1024)               /* conf_load() refuses larger files */
+#define CONF_NP_MAX 4                             /* [np] sections */
+#define CONF_NP_TARGETS_MAX 8                     /* ping targets per [np] section */
+#define CONF_NP_DEFAULT_COUNT 3
+#define CONF_NP_COUNT_MAX 10
+#define CONF_NP_DEFAULT_INTERVAL (1 * VG_USEC_PER_SEC)
+#define CONF_NP_DEFAULT_TIMEOUT (3 * VG_USEC_PER_SEC)
+#define CONF_NP_INTERVAL_MIN (100 * VG_USEC_PER_MSEC)
+#define CONF_NP_INTERVAL_MAX (60 * VG_USEC_PER_SEC)
 
 /* One heartbeat channel. Fields that do not apply to a link's type are zero
  * (priority, port, family on disk and witness links) or the empty string. */
@@ -77,6 +90,23 @@ struct conf_node {
     int line;
 };
 
+/* One network-partition resolution section. Fields that do not apply to
+ * its type are zero or the empty string. */
+struct conf_np {
+    char name[VIGIL_NAME_MAX];
+    enum np_type type;
+    /* ping: the addresses to reach, port 0, in the order written */
+    struct sockaddr_storage targets[CONF_NP_TARGETS_MAX];
+    socklen_t target_len[CONF_NP_TARGETS_MAX];
+    int n_targets;
+    int count; /* ping: echo requests per round, 1..10, default 3; http: 0 */
+    /* how often a round runs (default 1s); a target (or the url) that answered
+     * nothing for `timeout` (default 3s, > interval) is unreachable */
+    vg_usec_t interval, timeout;
+    char url[CONF_URL_MAX]; /* http: as a witness url; ping: "" */
+    int line;               /* line of the [np] header */
+};
+
 struct conf {
     char path[VIGIL_PATH_MAX];
     char cluster_name[VIGIL_NAME_MAX * 4]; /* any UTF-8 */
@@ -97,6 +127,9 @@ struct conf {
     /* nodes sorted by id */
     struct conf_node nodes[VIGIL_MAX_NODES];
     int n_nodes;
+    /* [np] sections in file order */
+    struct conf_np nps[CONF_NP_MAX];
+    int n_nps;
 };
 
 #define CONF_DIAG_MAX 64
@@ -136,8 +169,12 @@ int conf_link_index(const struct conf *c, const char *name);
 /* "udp", "disk" or "witness", as written after `type =`. */
 const char *conf_link_type_name(enum link_type t);
 
+/* "ping" or "http", as written after `type =` in an [np] section. */
+const char *conf_np_type_name(enum np_type t);
+
 /* Describe what differs between two configurations other than timing
- * (interval, timeout, initial-timeout, and each link's interval and timeout).
+ * (interval, timeout, initial-timeout, and each link's interval and timeout;
+ * every change to an [np] section, its timing included, is beyond timing).
  * Writes a human sentence into buf and returns true when something else
  * changed (the daemon refuses such a change on SIGHUP for now). */
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len);

@@ -1,6 +1,7 @@
 /* conf_diff_beyond_timing(): what a reload would change besides the timing
  * keys (the three of [cluster], and each link's interval and timeout), which
- * are the only ones the daemon can apply on the fly. */
+ * are the only ones the daemon can apply on the fly. Every change to an [np]
+ * section is beyond timing, its own interval and timeout included. */
 #include "conf.h"
 
 #include <arpa/inet.h>
@@ -164,6 +165,61 @@ static void diff_nodes(const struct conf *a, const struct conf *b, struct diff *
             note(d, "node '%s' was added", b->nodes[j].name);
 }
 
+static int np_index(const struct conf *c, const char *name)
+{
+    for (int i = 0; i < c->n_nps; i++)
+        if (strcmp(c->nps[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static bool same_targets(const struct conf_np *x, const struct conf_np *y)
+{
+    if (x->n_targets != y->n_targets)
+        return false;
+    for (int i = 0; i < x->n_targets; i++)
+        if (!same_addr(&x->targets[i], x->target_len[i], &y->targets[i], y->target_len[i]))
+            return false;
+    return true;
+}
+
+/* One sentence per [np] section that changed, was added, removed or moved. */
+static void diff_nps(const struct conf *a, const struct conf *b, struct diff *d)
+{
+    char t1[32], t2[32];
+
+    for (int i = 0; i < a->n_nps; i++) {
+        const struct conf_np *x = &a->nps[i];
+        int j = np_index(b, x->name);
+        const struct conf_np *y = j >= 0 ? &b->nps[j] : NULL;
+
+        if (!y)
+            note(d, "np '%s' was removed", x->name);
+        else if (x->type != y->type)
+            note(d, "np '%s' changed type from %s to %s", x->name, conf_np_type_name(x->type),
+                 conf_np_type_name(y->type));
+        else if (!same_targets(x, y))
+            note(d, "np '%s' targets changed", x->name);
+        else if (x->count != y->count)
+            note(d, "np '%s' count changed from %d to %d", x->name, x->count, y->count);
+        else if (strcmp(x->url, y->url) != 0)
+            note(d, "np '%s' url changed from %s to %s", x->name, x->url, y->url);
+        else if (x->interval != y->interval)
+            note(d, "np '%s' interval changed from %s to %s", x->name,
+                 conf_format_duration(x->interval, t1, sizeof(t1)),
+                 conf_format_duration(y->interval, t2, sizeof(t2)));
+        else if (x->timeout != y->timeout)
+            note(d, "np '%s' timeout changed from %s to %s", x->name,
+                 conf_format_duration(x->timeout, t1, sizeof(t1)),
+                 conf_format_duration(y->timeout, t2, sizeof(t2)));
+        else if (j != i && a->n_nps == b->n_nps)
+            note(d, "np '%s' moved from position %d to %d in the np order", x->name, i + 1, j + 1);
+    }
+    for (int j = 0; j < b->n_nps; j++)
+        if (np_index(a, b->nps[j].name) < 0)
+            note(d, "np '%s' was added", b->nps[j].name);
+}
+
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len)
 {
     struct diff d = {.buf = len ? buf : NULL, .len = len};
@@ -184,5 +240,6 @@ bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *b
              yes_no(b->allow_split_brain));
     diff_links(a, b, &d);
     diff_nodes(a, b, &d);
+    diff_nps(a, b, &d);
     return d.n > 0;
 }

@@ -13,13 +13,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-struct key_def {
-    const char *name;
-    const char *expect; /* what a good value looks like */
-    void (*set)(struct conf_parser *p, const char *key, const char *value);
-    unsigned types; /* link keys: the link types it applies to (T_UDP...); else 0 */
-};
-
 /* Link types as bits, for key_def.types. */
 #define T_UDP (1u << RLT_UDP)
 #define T_DISK (1u << RLT_DISK)
@@ -41,8 +34,7 @@ __attribute__((format(printf, 3, 4))) static void key_err(struct conf_parser *p,
 
 /* "name, key-file, interval" from a table, for "unknown key" messages: the
  * keys that apply to one of `types`, or every key when types is 0. */
-static const char *key_list(const struct key_def *defs, int n, unsigned types, char *buf,
-                            size_t len)
+const char *conf_key_list(const struct key_def *defs, int n, unsigned types, char *buf, size_t len)
 {
     size_t off = 0;
 
@@ -63,8 +55,8 @@ static const char *key_list(const struct key_def *defs, int n, unsigned types, c
 /* Looks key up in defs; reports a duplicate or an empty value. Returns the
  * index of the key to set, -ENOENT when the key is unknown (not reported), or
  * -EINVAL when an error was reported. lines[] remembers where each key was. */
-static int find_key(struct conf_parser *p, const struct key_def *defs, int n, int *lines,
-                    const char *key, const char *value)
+int conf_find_key(struct conf_parser *p, const struct key_def *defs, int n, int *lines,
+                  const char *key, const char *value)
 {
     for (int i = 0; i < n; i++) {
         if (strcmp(defs[i].name, key) != 0)
@@ -126,8 +118,8 @@ static void set_key_file(struct conf_parser *p, const char *key, const char *val
 }
 
 /* A duration in [min, max] into *dst; -EINVAL after reporting a bad one. */
-static int set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
-                        vg_usec_t min, vg_usec_t max)
+int conf_set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
+                      vg_usec_t min, vg_usec_t max)
 {
     char b1[32], b2[32];
     vg_usec_t v;
@@ -152,20 +144,21 @@ static int set_duration(struct conf_parser *p, const char *key, const char *valu
 
 static void set_interval(struct conf_parser *p, const char *key, const char *value)
 {
-    if (set_duration(p, key, value, &p->out->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) < 0)
+    if (conf_set_duration(p, key, value, &p->out->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) <
+        0)
         p->timing_bad = true;
 }
 
 static void set_timeout(struct conf_parser *p, const char *key, const char *value)
 {
-    if (set_duration(p, key, value, &p->out->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
+    if (conf_set_duration(p, key, value, &p->out->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
         p->timing_bad = true;
 }
 
 static void set_initial_timeout(struct conf_parser *p, const char *key, const char *value)
 {
-    if (set_duration(p, key, value, &p->out->initial_timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) <
-        0)
+    if (conf_set_duration(p, key, value, &p->out->initial_timeout, CONF_INTERVAL_MIN,
+                          CONF_TIMEOUT_MAX) < 0)
         p->timing_bad = true;
 }
 
@@ -224,13 +217,13 @@ static const struct key_def cluster_keys[CK_COUNT] = {
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)
 {
     char list[160];
-    int i = find_key(p, cluster_keys, CK_COUNT, p->cluster_key_line, key, value);
+    int i = conf_find_key(p, cluster_keys, CK_COUNT, p->cluster_key_line, key, value);
 
     if (i >= 0) {
         cluster_keys[i].set(p, key, value);
     } else if (i == -ENOENT) {
         conf_err(p, p->lineno, "unknown key '%.64s' in [cluster]: expected one of %s", key,
-                 key_list(cluster_keys, CK_COUNT, 0, list, sizeof(list)));
+                 conf_key_list(cluster_keys, CK_COUNT, 0, list, sizeof(list)));
     } else if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0 ||
                strcmp(key, "initial-timeout") == 0) {
         p->timing_bad = true;
@@ -421,8 +414,8 @@ static void set_ca_file(struct conf_parser *p, const char *key, const char *valu
 }
 
 /* A url or proxy value: its shape checked by conf_parse_url(), then kept in dst. */
-static bool set_url_value(struct conf_parser *p, const char *key, const char *value, bool proxy,
-                          char *dst, size_t size, bool *https)
+bool conf_set_url_value(struct conf_parser *p, const char *key, const char *value, bool proxy,
+                        char *dst, size_t size, bool *https)
 {
     const char *why;
 
@@ -441,7 +434,7 @@ static void set_url(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
 
-    l->url_ok = set_url_value(p, key, value, false, l->url, sizeof(l->url), &l->url_https);
+    l->url_ok = conf_set_url_value(p, key, value, false, l->url, sizeof(l->url), &l->url_https);
 }
 
 static void set_proxy(struct conf_parser *p, const char *key, const char *value)
@@ -449,14 +442,14 @@ static void set_proxy(struct conf_parser *p, const char *key, const char *value)
     struct raw_link *l = cur_link(p);
     bool https;
 
-    set_url_value(p, key, value, true, l->proxy, sizeof(l->proxy), &https);
+    conf_set_url_value(p, key, value, true, l->proxy, sizeof(l->proxy), &https);
 }
 
 static void set_link_interval(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
 
-    if (set_duration(p, key, value, &l->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) < 0)
+    if (conf_set_duration(p, key, value, &l->interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX) < 0)
         l->timing_bad = true;
 }
 
@@ -464,7 +457,7 @@ static void set_link_timeout(struct conf_parser *p, const char *key, const char 
 {
     struct raw_link *l = cur_link(p);
 
-    if (set_duration(p, key, value, &l->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
+    if (conf_set_duration(p, key, value, &l->timeout, CONF_INTERVAL_MIN, CONF_TIMEOUT_MAX) < 0)
         l->timing_bad = true;
 }
 
@@ -499,7 +492,7 @@ static void report_link_unknown(struct conf_parser *p, const struct raw_link *l,
 
     conf_err(p, k->line, "unknown key '%s%s' in [link \"%s\"]: expected one of %s", k->key,
              k->key_long ? "..." : "", l->name,
-             key_list(link_keys, LK_COUNT, link_types(l), list, sizeof(list)));
+             conf_key_list(link_keys, LK_COUNT, link_types(l), list, sizeof(list)));
 }
 
 /* Unknown keys wait for the end: which keys a link takes depends on its
@@ -508,7 +501,7 @@ void conf_key_link(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
     struct raw_key *k;
-    int i = find_key(p, link_keys, LK_COUNT, l->key_line, key, value);
+    int i = conf_find_key(p, link_keys, LK_COUNT, l->key_line, key, value);
 
     if (i >= 0) {
         link_keys[i].set(p, key, value);

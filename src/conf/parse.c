@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char known_sections[] = "expected [cluster], [node \"NAME\"] or [link \"NAME\"]";
+static const char known_sections[] =
+    "expected [cluster], [node \"NAME\"], [link \"NAME\"] or [np \"NAME\"]";
 
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
 {
@@ -53,6 +54,12 @@ const char *conf_link_label(const struct raw_link *l, char *buf, size_t len)
     return buf;
 }
 
+const char *conf_np_label(const struct raw_np *n, char *buf, size_t len)
+{
+    snprintf(buf, len, "[np \"%s\"]", n->name);
+    return buf;
+}
+
 const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
 {
     switch (p->sec) {
@@ -63,6 +70,8 @@ const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
         return conf_node_label(&p->nodes[p->sec_index], buf, len);
     case SEC_LINK:
         return conf_link_label(&p->links[p->sec_index], buf, len);
+    case SEC_NP:
+        return conf_np_label(&p->nps[p->sec_index], buf, len);
     default:
         snprintf(buf, len, "(no section)");
         break;
@@ -97,12 +106,14 @@ static void open_cluster(struct conf_parser *p, const char *name)
     p->sec = SEC_CLUSTER;
 }
 
-/* Checks the NAME of [node "NAME"] / [link "NAME"]; false after an error. */
+/* Checks the NAME of [node "NAME"] / [link "NAME"] / [np "NAME"]; false after an error. */
 static bool check_section_name(struct conf_parser *p, const char *kind, const char *name)
 {
     if (!name) {
         conf_err(p, p->lineno, "section [%s] needs a quoted name, e.g. [%s \"%s\"]", kind, kind,
-                 strcmp(kind, "node") == 0 ? "alpha" : "lan1");
+                 strcmp(kind, "node") == 0 ? "alpha"
+                 : strcmp(kind, "np") == 0 ? "gw"
+                                           : "lan1");
         return false;
     }
     if (!conf_name_valid(name)) {
@@ -172,6 +183,12 @@ static void open_link(struct conf_parser *p, const char *name)
     p->sec_index = p->n_links++;
 }
 
+static void open_np(struct conf_parser *p, const char *name)
+{
+    if (check_section_name(p, "np", name))
+        conf_open_np(p, name);
+}
+
 /* Acts on a well-formed header: [KIND] or [KIND "NAME"]. */
 static void open_section(struct conf_parser *p, const char *kind, const char *name)
 {
@@ -181,6 +198,8 @@ static void open_section(struct conf_parser *p, const char *kind, const char *na
         open_node(p, name);
     else if (strcmp(kind, "link") == 0)
         open_link(p, name);
+    else if (strcmp(kind, "np") == 0)
+        open_np(p, name);
     else if (strcmp(kind, "group") == 0 || strcmp(kind, "resource") == 0 ||
              strcmp(kind, "api") == 0)
         conf_err(p, p->lineno,
@@ -353,6 +372,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
         break;
     case SEC_LINK:
         conf_key_link(p, key, value);
+        break;
+    case SEC_NP:
+        conf_key_np(p, key, value);
         break;
     case SEC_SKIP:
         break;

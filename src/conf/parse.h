@@ -25,7 +25,7 @@
 /* Room for "[node \"NAME\"]" and the like. */
 #define CONF_LABEL_MAX (VIGIL_NAME_MAX + 16)
 
-enum conf_sec { SEC_NONE, SEC_CLUSTER, SEC_NODE, SEC_LINK, SEC_SKIP };
+enum conf_sec { SEC_NONE, SEC_CLUSTER, SEC_NODE, SEC_LINK, SEC_NP, SEC_SKIP };
 
 enum cluster_key {
     CK_NAME,
@@ -57,6 +57,11 @@ enum link_key {
 /* What `type =` said: nothing yet, one of the kinds, or junk. */
 enum raw_link_type { RLT_UNSET, RLT_UDP, RLT_DISK, RLT_WITNESS, RLT_BAD };
 
+enum np_key { NPK_TYPE, NPK_TARGETS, NPK_COUNT, NPK_URL, NPK_INTERVAL, NPK_TIMEOUT, NPK_KEYS };
+
+/* What `type =` said in an [np] section. */
+enum raw_np_type { RNP_UNSET, RNP_PING, RNP_HTTP, RNP_BAD };
+
 /* A key remembered with its line, for checks that must wait for the end. */
 struct raw_key {
     char key[VIGIL_NAME_MAX];
@@ -85,6 +90,22 @@ struct raw_link {
     char ca_file[VIGIL_PATH_MAX];
     vg_usec_t interval, timeout; /* valid when their key_line is set and !timing_bad */
     bool timing_bad;             /* an interval or timeout key did not parse */
+    struct raw_key unknown[CONF_LINK_UNKNOWN_MAX];
+    int n_unknown;
+};
+
+struct raw_np {
+    char name[VIGIL_NAME_MAX];
+    int line;
+    int key_line[NPK_KEYS]; /* 0: not set */
+    enum raw_np_type type;
+    struct sockaddr_storage targets[CONF_NP_TARGETS_MAX];
+    socklen_t target_len[CONF_NP_TARGETS_MAX];
+    int n_targets;
+    int count;                   /* valid when its key_line is set */
+    vg_usec_t interval, timeout; /* valid when their key_line is set and !timing_bad */
+    bool timing_bad;             /* an interval or timeout key did not parse */
+    char url[CONF_URL_MAX];
     struct raw_key unknown[CONF_LINK_UNKNOWN_MAX];
     int n_unknown;
 };
@@ -126,6 +147,8 @@ struct conf_parser {
     int n_links;
     struct raw_node nodes[VIGIL_MAX_NODES];
     int n_nodes;
+    struct raw_np nps[CONF_NP_MAX];
+    int n_nps;
 
     struct conf *out; /* cluster keys are written straight into it */
 
@@ -144,6 +167,32 @@ bool conf_line_has_error(const struct conf_parser *p, int line);
 const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len);
 const char *conf_node_label(const struct raw_node *n, char *buf, size_t len);
 const char *conf_link_label(const struct raw_link *l, char *buf, size_t len);
+const char *conf_np_label(const struct raw_np *n, char *buf, size_t len);
+
+/* One key of a section kind: its name, what a good value looks like (for
+ * messages), how to store it, and for link and np keys the types it applies
+ * to (a mask of 1 << RLT_... or 1 << RNP_...; 0 for other sections). */
+struct key_def {
+    const char *name;
+    const char *expect;
+    void (*set)(struct conf_parser *p, const char *key, const char *value);
+    unsigned types;
+};
+
+/* keys.c, shared with np.c. conf_find_key(): the index of key in defs,
+ * -ENOENT when unknown (not reported), -EINVAL after reporting a duplicate or
+ * an empty value; lines[] remembers where each key was. conf_key_list():
+ * "type, priority, port" for the keys that apply to one of `types` (all when
+ * 0). conf_set_duration(): a duration in [min, max] into *dst, or -EINVAL
+ * after reporting it. conf_set_url_value(): a url (or proxy) checked by
+ * conf_parse_url() into dst, or false after reporting it. */
+int conf_find_key(struct conf_parser *p, const struct key_def *defs, int n, int *lines,
+                  const char *key, const char *value);
+const char *conf_key_list(const struct key_def *defs, int n, unsigned types, char *buf, size_t len);
+int conf_set_duration(struct conf_parser *p, const char *key, const char *value, vg_usec_t *dst,
+                      vg_usec_t min, vg_usec_t max);
+bool conf_set_url_value(struct conf_parser *p, const char *key, const char *value, bool proxy,
+                        char *dst, size_t size, bool *https);
 
 /* keys.c: one key = value of the current section. */
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value);
@@ -154,6 +203,15 @@ void conf_key_link(struct conf_parser *p, const char *key, const char *value);
 void conf_link_check_keys(struct conf_parser *p, const struct raw_link *l);
 /* "disk" for RLT_DISK, and so on; "unknown" for RLT_UNSET and RLT_BAD. */
 const char *conf_raw_link_type_name(enum raw_link_type t);
+
+/* np.c: [np "NAME"] sections. conf_open_np() acts on the header (name
+ * checked already), conf_key_np() on one key, conf_np_check() once the file
+ * is read (keys of the type, required keys, timing), conf_np_build() fills
+ * p->out->nps from a file with no errors. */
+void conf_open_np(struct conf_parser *p, const char *name);
+void conf_key_np(struct conf_parser *p, const char *key, const char *value);
+void conf_np_check(struct conf_parser *p);
+void conf_np_build(struct conf_parser *p);
 
 /* validate.c: checks that need the whole file, then the result in p->out. */
 void conf_validate(struct conf_parser *p);

@@ -491,9 +491,12 @@ void conf_validate(struct conf_parser *p)
     check_cluster(p);
     check_links(p);
     check_quorum(p);
+    conf_np_check(p);
     check_nodes(p);
     resolve_addresses(p);
     check_coverage(p);
-    if (p->errors == 0)
+    if (p->errors == 0) {
         build(p);
+        conf_np_build(p);
+    }
 }

@@ -64,6 +64,9 @@ static const char design_example[] =
 #define WIT                                                                                        \
     "[link \"arbiter\"]\ntype = witness\nurl = https://witness.example:8443\n"                     \
     "token-file = /etc/vigil/witness.token\n"
+/* A good ping and a good http [np] section: 3 lines each. */
+#define NPG "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254\n"
+#define NPH "[np \"web\"]\ntype = http\nurl = http://192.0.2.80/ok\n"
 /* A witness link up to its url, which is on line 15 after BASE. */
 #define WURL "[link \"arbiter\"]\ntype = witness\ntoken-file = /etc/vigil/w.token\nurl = "
 
@@ -401,6 +404,80 @@ static void test_link_timing(void **state)
     }
 }
 
+/* [np] sections: file order, defaults, IPv4 and IPv6 targets, the type last. */
+static void test_np(void **state)
+{
+    const struct conf_np *n;
+
+    parse_ok(BASE "[np \"gw\"]\n"
+                  "type = ping\n"
+                  "targets = 192.0.2.254, [2001:db8::1] ,2001:db8::fe   # gateways\n"
+                  "[np \"web\"]\n"
+                  "url = https://check.example:8443/health\n"
+                  "type = http\n");
+    assert_int_equal(cf.n_nps, 2);
+    n = &cf.nps[0];
+    assert_string_equal(n->name, "gw");
+    assert_int_equal(n->type, NP_PING);
+    assert_string_equal(conf_np_type_name(n->type), "ping");
+    assert_int_equal(n->line, 12);
+    assert_int_equal(n->n_targets, 3);
+    {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)&n->targets[0];
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&n->targets[1];
+        char buf[INET6_ADDRSTRLEN];
+
+        assert_int_equal(n->target_len[0], sizeof(struct sockaddr_in));
+        assert_int_equal(sin->sin_family, AF_INET);
+        assert_int_equal(sin->sin_port, 0);
+        assert_string_equal(inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)), "192.0.2.254");
+        assert_int_equal(n->target_len[1], sizeof(struct sockaddr_in6));
+        assert_int_equal(sin6->sin6_family, AF_INET6);
+        assert_int_equal(sin6->sin6_port, 0);
+        assert_string_equal(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)), "2001:db8::1");
+        sin6 = (const struct sockaddr_in6 *)&n->targets[2];
+        assert_string_equal(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)),
+                            "2001:db8::fe");
+    }
+    assert_int_equal(n->count, CONF_NP_DEFAULT_COUNT);
+    assert_int_equal(n->count, 3);
+    assert_int_equal(n->interval, VG_USEC_PER_SEC);
+    assert_int_equal(n->timeout, 3 * VG_USEC_PER_SEC);
+    assert_string_equal(n->url, "");
+
+    n = &cf.nps[1];
+    assert_string_equal(n->name, "web");
+    assert_int_equal(n->type, NP_HTTP);
+    assert_string_equal(conf_np_type_name(n->type), "http");
+    assert_string_equal(n->url, "https://check.example:8443/health");
+    assert_int_equal(n->n_targets, 0);
+    assert_int_equal(n->count, 0);
+    assert_int_equal(n->interval, VG_USEC_PER_SEC);
+    assert_int_equal(n->timeout, 3 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.n_links, 1); /* np sections are not links */
+
+    /* every key set, at the bounds; 8 targets; 4 sections */
+    parse_ok(BASE NPG "count = 10\ninterval = 100ms\ntimeout = 1h\n"
+                      "[np \"t8\"]\ntype = ping\ntargets = 10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,"
+                      "10.0.0.5,10.0.0.6,10.0.0.7,fd00::8\ncount = 1\n" NPH
+                      "[np \"h2\"]\ntype = http\nurl = http://[2001:db8::80]\n"
+                      "interval = 1m\ntimeout = 61s\n");
+    assert_int_equal(cf.n_nps, CONF_NP_MAX);
+    assert_int_equal(cf.nps[0].count, 10);
+    assert_int_equal(cf.nps[0].interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(cf.nps[0].timeout, 3600 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.nps[1].n_targets, CONF_NP_TARGETS_MAX);
+    assert_int_equal(cf.nps[1].count, 1);
+    assert_int_equal(cf.nps[1].targets[7].ss_family, AF_INET6);
+    assert_string_equal(cf.nps[2].name, "web");
+    assert_int_equal(cf.nps[3].interval, 60 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.nps[3].timeout, 61 * VG_USEC_PER_SEC);
+
+    /* none: n_nps 0 */
+    parse_ok(BASE);
+    assert_int_equal(cf.n_nps, 0);
+}
+
 /* URL shapes that a witness link and its proxy accept. */
 static void test_urls(void **state)
 {
@@ -538,7 +615,7 @@ static const struct bad bad_files[] = {
     {BASE "[api]\nlisten = 127.0.0.1:9871\n", 12, {"section [api] is not supported yet"}, 1},
     {BASE "[foo]\nbar = 1\n",
      12,
-     {"unknown section [foo]", "[cluster], [node \"NAME\"] or [link"},
+     {"unknown section [foo]", "[cluster], [node \"NAME\"], [link \"NAME\"] or [np \"NAME\"]"},
      1},
     {BASE "[]\n", 12, {"empty section header"}, 1},
     {BASE "[node]\nid = 3\n", 12, {"section [node] needs a quoted name", "[node \"alpha\"]"}, 1},
@@ -835,6 +912,117 @@ static const struct bad bad_files[] = {
      11,
      {"too many links", "8 allowed"},
      0},
+    /* [np] sections */
+    {BASE "[np \"gw\"]\ntargets = 192.0.2.254\n",
+     12,
+     {"[np \"gw\"]: missing required key 'type'", "expected 'type = ping' or 'type = http'"},
+     1},
+    {BASE "[np \"gw\"]\ntype = dns\n",
+     13,
+     {"[np \"gw\"] type: unknown np type 'dns'", "expected ping or http"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\n",
+     12,
+     {"[np \"gw\"]: missing required key 'targets'", "separated by commas"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254, gw.example\n",
+     14,
+     {"[np \"gw\"] targets: invalid address 'gw.example'", "IPv4"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254:80\n",
+     14,
+     {"[np \"gw\"] targets: invalid address '192.0.2.254:80'", "ping targets are addresses only"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 224.0.0.1\n",
+     14,
+     {"[np \"gw\"] targets: invalid address '224.0.0.1'", "cannot be a ping target"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, "
+          "10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8, 10.0.0.9\n",
+     14,
+     {"[np \"gw\"] targets: 9 addresses", "at most 8"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254,,192.0.2.1\n",
+     14,
+     {"[np \"gw\"] targets: empty entry in the list", "separated by commas"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254, 192.0.2.254\n",
+     14,
+     {"[np \"gw\"] targets: 192.0.2.254 is listed twice"},
+     1},
+    {BASE "[np \"gw\"]\ntype = ping\ntargets =\n",
+     14,
+     {"[np \"gw\"] targets: empty value", "separated by commas"},
+     1},
+    {BASE NPG "targets = 192.0.2.1\n",
+     15,
+     {"[np \"gw\"] targets: duplicate key (first set on line 14)"},
+     1},
+    {BASE NPG "count = 0\n", 15, {"[np \"gw\"] count: bad count '0'", "1 to 10"}, 1},
+    {BASE NPG "count = 11\n", 15, {"[np \"gw\"] count: bad count '11'", "1 to 10"}, 1},
+    {BASE NPG "interval = 2s\ntimeout = 2s\n",
+     16,
+     {"[np \"gw\"] timeout: 2s must be larger than interval (2s)"},
+     1},
+    {BASE NPG "timeout = 500ms\n",
+     15,
+     {"[np \"gw\"] timeout: 500ms must be larger than interval (1s, the default)"},
+     1},
+    {BASE NPG "interval = 5s\n",
+     15,
+     {"[np \"gw\"] interval: 5s must be smaller than timeout (3s, the default)"},
+     1},
+    {BASE NPG "interval = 50ms\n",
+     15,
+     {"[np \"gw\"] interval: 50ms is too short", "at least 100ms"},
+     1},
+    {BASE NPH "timeout = 2h\n", 15, {"[np \"web\"] timeout: 2h is too long", "at most 1h"}, 1},
+    {BASE NPG "interval = soon\n", 15, {"[np \"gw\"] interval: bad duration 'soon'"}, 1},
+    {BASE NPG "url = http://w.example\n",
+     15,
+     {"[np \"gw\"] url: url applies to http sections only ('gw' is a ping section)",
+      "remove this line"},
+     1},
+    {BASE NPH "targets = 192.0.2.1\n",
+     15,
+     {"[np \"web\"] targets: targets applies to ping sections only ('web' is an http section)"},
+     1},
+    {BASE NPH "count = 2\n", 15, {"[np \"web\"] count: count applies to ping sections only"}, 1},
+    {BASE "[np \"web\"]\ntype = http\nurl = ftp://w.example\n",
+     14,
+     {"[np \"web\"] url: bad url 'ftp://w.example'", "http:// or https://"},
+     1},
+    {BASE "[np \"web\"]\ntype = http\nurl = https://u:p@w.example\n",
+     14,
+     {"[np \"web\"] url: bad url", "user:password@"},
+     1},
+    {BASE "[np \"web\"]\ntype = http\n",
+     12,
+     {"[np \"web\"]: missing required key 'url'", "https://witness.example:8443"},
+     1},
+    {BASE NPG "[np \"n2\"]\ntype = ping\ntargets = 192.0.2.254\n"
+              "[np \"n3\"]\ntype = ping\ntargets = 192.0.2.254\n"
+              "[np \"n4\"]\ntype = ping\ntargets = 192.0.2.254\n"
+              "[np \"n5\"]\ntype = ping\ntargets = 192.0.2.254\n",
+     24,
+     {"too many np sections: [np \"n5\"]", "4 allowed"},
+     1},
+    {BASE NPG "[np \"gw\"]\ntype = http\n",
+     15,
+     {"duplicate section [np \"gw\"] (first on line 12)", "merge them"},
+     1},
+    {BASE NPG "ttl = 64\n",
+     15,
+     {"unknown key 'ttl' in [np \"gw\"]: expected one of type, targets, count, interval, "
+      "timeout"},
+     1},
+    {BASE "[np \"web\"]\nproxy = http://p:1\n",
+     13,
+     {"unknown key 'proxy' in [np \"web\"]: expected one of type, targets, count, url, "
+      "interval, timeout"},
+     0},
+    {BASE "[np \"g w\"]\ntype = ping\n", 12, {"bad np name 'g w'", "1 to 63"}, 1},
+    {BASE "[np]\ntype = ping\n", 12, {"section [np] needs a quoted name", "[np \"gw\"]"}, 1},
     {"[cluster]\nname = 0123456789012345678901234567890123456789012345678901234567890123456789"
      "0123456789012345678901234567890123456789012345678901234567890123456789"
      "0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -881,6 +1069,7 @@ static void test_bad_files(void **state)
         /* a failed parse leaves nothing usable behind */
         assert_int_equal(cf.n_nodes, 0);
         assert_int_equal(cf.n_links, 0);
+        assert_int_equal(cf.n_nps, 0);
     }
 }
 
@@ -1170,6 +1359,31 @@ static void test_diff_disk_witness(void **state)
               "link 'shared' moved from position 2 to 3 in the link order");
 }
 
+/* Every [np] change is beyond timing, its interval and timeout too. */
+static void test_diff_np(void **state)
+{
+    const char *base = BASE NPG NPH;
+
+    diff_pair(base, base, false, NULL);
+    diff_pair(base, BASE, true, "np 'gw' was removed; np 'web' was removed");
+    diff_pair(BASE, base, true, "np 'gw' was added");
+    diff_pair(base, edit_in(base, "192.0.2.254", "192.0.2.253"), true, "np 'gw' targets changed");
+    diff_pair(base, edit_in(base, "192.0.2.254", "192.0.2.254, 2001:db8::1"), true,
+              "np 'gw' targets changed");
+    diff_pair(base, edit_in(base, "192.0.2.254\n", "192.0.2.254\ncount = 5\n"), true,
+              "np 'gw' count changed from 3 to 5");
+    diff_pair(base, edit_in(base, "192.0.2.254\n", "192.0.2.254\ninterval = 2s\ntimeout = 5s\n"),
+              true, "np 'gw' interval changed from 1s to 2s");
+    diff_pair(base, edit_in(base, "/ok\n", "/ok\ntimeout = 5s\n"), true,
+              "np 'web' timeout changed from 3s to 5s");
+    diff_pair(base, edit_in(base, "/ok", "/health"), true,
+              "np 'web' url changed from http://192.0.2.80/ok to http://192.0.2.80/health");
+    diff_pair(base,
+              edit_in(base, "type = ping\ntargets = 192.0.2.254", "type = http\nurl = http://x"),
+              true, "np 'gw' changed type from ping to http");
+    diff_pair(base, BASE NPH NPG, true, "np 'gw' moved from position 1 to 2 in the np order");
+}
+
 static void test_diff_link_added(void **state)
 {
     static struct conf a, b;
@@ -1197,6 +1411,7 @@ int main(void)
         cmocka_unit_test(test_order_and_ipv6),
         cmocka_unit_test(test_disk_and_witness),
         cmocka_unit_test(test_link_timing),
+        cmocka_unit_test(test_np),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_long_lines),
@@ -1210,6 +1425,7 @@ int main(void)
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_diff_disk_witness),
+        cmocka_unit_test(test_diff_np),
         cmocka_unit_test(test_diff_link_added),
     };
 
