@@ -12,6 +12,7 @@
 #include "../common/limits.h"
 #include "../conf/conf.h"
 #include "../links/links.h"
+#include "../links/ping.h"
 #include "../links/witness_http.h"
 #include "../membership/peer.h"
 #include "../membership/view.h"
@@ -51,7 +52,11 @@ struct daemon {
     bool stood_down; /* this node lost a tie-break: said on the disk and to the witness */
     bool witness_stood_down[VIGIL_MAX_NODES]; /* what the witness says of each node */
     node_mask last_quorate_members;           /* and its members */
-    char tiebreak_why[256];                   /* the disk tie-break's last verdict */
+    char tiebreak_why[384];                   /* the disk tie-break's last verdict */
+    uint64_t tie_epoch;                       /* the view and side a tie-break runs for, */
+    node_mask tie_side;
+    vg_usec_t tie_since; /* and since when */
+    bool tie_won;        /* won this tie already: keep it while the np checks pass */
     struct {
         uint64_t view_epoch; /* the view the arbitration is for */
         node_mask side;      /* and the side of it this node asked for */
@@ -92,6 +97,12 @@ struct daemon {
     struct witness_http *witness_arb[VIGIL_MAX_LINKS]; /* arbitration requests */
     sd_event_source *witness_timer[VIGIL_MAX_LINKS];
     struct witness_answer witness_answer; /* scratch for parsing */
+    /* network-partition resolution, by [np] index */
+    struct pinger *np_ping[CONF_NP_MAX];
+    struct witness_http *np_http[CONF_NP_MAX];
+    sd_event_source *np_timer[CONF_NP_MAX];
+    vg_usec_t np_http_last_ok[CONF_NP_MAX];
+    char np_http_error[CONF_NP_MAX][160];
 
     uint64_t drops[DROP__MAX];
     uint64_t sent, received, send_errors, late_timers;
@@ -140,6 +151,12 @@ bool membership_quorate(const struct daemon *d, const char **how);
 /* The witness answered an arbitration request (witness_http callback). */
 void membership_on_arbitration(struct daemon *d, long status, const char *body, size_t len, int err,
                                const char *errtext);
+
+/* np.c: network-partition resolution ([np] sections). */
+int np_start(struct daemon *d);
+void np_stop(struct daemon *d);
+/* Whether this node reaches what [np] k probes; why gets a sentence. */
+bool np_reachable(const struct daemon *d, int k, vg_usec_t now, char *why, size_t len);
 
 /* witnesslink.c: witness heartbeat links. */
 int witnesslink_start(struct daemon *d);

@@ -184,6 +184,8 @@ static int setup_loop(struct daemon *d)
         return r;
     if ((r = witnesslink_start(d)) < 0)
         return r;
+    if ((r = np_start(d)) < 0)
+        return r;
     return 0;
 }
 
@@ -192,6 +194,7 @@ static int setup_loop(struct daemon *d)
  * included), or it would hang with the device. */
 static bool teardown(struct daemon *d)
 {
+    np_stop(d);
     witnesslink_stop(d);
     bool stuck = disklink_stop(d, true);
     heartbeat_stop(d);

@@ -96,60 +96,104 @@ static void votes_of(const struct daemon *d, int *votes);
 
 enum tiebreak { TB_LOST, TB_WAIT, TB_WON };
 
-/* The disk tie-break, used when no witness is configured: of the two
- * halves of the last quorate view, the one holding its lowest node id wins
- * (both halves work it out alike, without talking); the other stands down
- * and writes so to its disk slot, and the winner is quorate once every node
- * of the other half that the disk still shows alive has written it. */
-static enum tiebreak disk_tiebreak(const struct daemon *d, char *why, size_t len)
+static vg_usec_t np_grace(const struct daemon *d);
+
+/* Ties without a witness (docs/membership.md). First the [np] sections, as
+ * filters: a side that cannot reach what one of them probes loses at once.
+ * Then the disk: the side that passed and holds the lowest id of the last
+ * quorate view wins; the other half stands down and writes so in its disk
+ * slot, and the winner is quorate once every node of the other half that
+ * the disk still shows alive has written it. A side without the lowest id
+ * that passed the filters first gives the other half one timeout to fail
+ * them and stand down, and wins if it does. Without a disk nothing can
+ * confirm the other half: no side is quorate. */
+static enum tiebreak local_tiebreak(const struct daemon *d, vg_usec_t now, char *why, size_t len)
 {
     node_mask side = d->view.members & d->view.candidate;
     node_mask last = d->last_quorate_members;
     node_mask all = d->conf.n_nodes >= 64 ? ~(node_mask)0 : NODE_BIT(d->conf.n_nodes) - 1;
 
+    for (int k = 0; k < d->conf.n_nps; k++)
+        if (!np_reachable(d, k, now, why, len)) {
+            size_t off = strlen(why);
+            snprintf(why + off, len - off, ": lost the tie-break; stood down");
+            return TB_LOST;
+        }
+    if (d->tie_won) {
+        snprintf(why, len, "tie settled by the disk earlier; the np checks still pass");
+        return TB_WON; /* no flip-flop once the other half stood down for this tie */
+    }
+    if (!disklink_configured(d)) {
+        snprintf(why, len,
+                 "exactly half of the votes; the np checks pass, but without a disk or "
+                 "a witness nothing can confirm the other half stood down");
+        return TB_WAIT;
+    }
     if (!last)
         last = all; /* never quorate yet: every configured node */
     int first = view_lowest(last);
-    if (!(side & NODE_BIT(first))) {
-        snprintf(why, len, "lost the disk tie-break (%s holds the lowest id); stood down",
-                 d->conf.nodes[first].name);
-        return TB_LOST;
-    }
+    int waiting = -1; /* a node of the other half not confirmed down */
     size_t off = (size_t)snprintf(why, len, "tie settled by the disk:");
     for (node_mask m = all & ~side; m; m &= m - 1) {
         int i = view_lowest(m);
         bool alive = disklink_alive(d, i);
         if ((last & NODE_BIT(i)) && alive && !disklink_stood_down(d, i)) {
-            snprintf(why, len, "won the disk tie-break; waiting for %s to write that it stood down",
-                     d->conf.nodes[i].name);
-            return TB_WAIT;
+            waiting = i;
+            break;
         }
         if (off < len)
             off += (size_t)snprintf(why + off, len - off, " %s %s", d->conf.nodes[i].name,
                                     alive ? "stood down (confirmed on the disk)"
                                           : "is gone from the disk");
     }
-    return TB_WON;
+    if (waiting < 0)
+        return TB_WON;
+    if (side & NODE_BIT(first)) {
+        snprintf(why, len, "won the disk tie-break; waiting for %s to write that it stood down",
+                 d->conf.nodes[waiting].name);
+        return TB_WAIT;
+    }
+    if (d->conf.n_nps > 0 && now - d->tie_since < np_grace(d)) {
+        snprintf(why, len,
+                 "the np checks pass; giving the other half time to fail them and stand "
+                 "down");
+        return TB_WAIT;
+    }
+    snprintf(why, len, "lost the disk tie-break (%s holds the lowest id); stood down",
+             d->conf.nodes[first].name);
+    return TB_LOST;
 }
 
-/* Whether the disk settles this view's tie: majority quorum, a tie, no
- * witness, a disk link. */
-static bool disk_decides(const struct daemon *d)
+/* How long a side that passed the np checks but lacks the lowest id waits
+ * for the other half to fail them: the slowest np check plus a timeout. */
+static vg_usec_t np_grace(const struct daemon *d)
+{
+    vg_usec_t g = 0;
+
+    for (int k = 0; k < d->conf.n_nps; k++)
+        if (d->conf.nps[k].timeout + d->conf.nps[k].interval > g)
+            g = d->conf.nps[k].timeout + d->conf.nps[k].interval;
+    return g + d->conf.timeout;
+}
+
+/* Whether a tie of this view is settled here, without a witness. */
+static bool local_decides(const struct daemon *d)
 {
     int votes[VIGIL_MAX_NODES];
 
     if (d->conf.quorum != QUORUM_MAJORITY || !d->view.members || arbiter_link(d) >= 0 ||
-        !disklink_configured(d))
+        (!disklink_configured(d) && d->conf.n_nps == 0))
         return false;
     votes_of(d, votes);
     return view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes) ==
            QUORUM_TIE;
 }
 
-/* In a tie that the disk settles, this node's side lost. */
-static bool disk_tiebreak_lost(struct daemon *d)
+/* In a tie settled here, this node's side lost: it stands down. */
+static bool tiebreak_lost(struct daemon *d)
 {
-    return disk_decides(d) && disk_tiebreak(d, d->tiebreak_why, sizeof(d->tiebreak_why)) == TB_LOST;
+    return local_decides(d) &&
+           local_tiebreak(d, clock_now(), d->tiebreak_why, sizeof(d->tiebreak_why)) == TB_LOST;
 }
 
 /* Log quorum changes once, with the reason. */
@@ -161,10 +205,12 @@ static void report_quorum(struct daemon *d)
     if (q) {
         d->last_quorate_epoch = d->view.epoch;
         d->last_quorate_members = d->view.members;
+        if (local_decides(d))
+            d->tie_won = true;
     }
     /* On the disk: "stood down" while this node lost a tie-break, "running"
      * otherwise (docs/membership.md). */
-    d->stood_down = disk_tiebreak_lost(d);
+    d->stood_down = tiebreak_lost(d);
     disklink_set_state(d, d->stood_down ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING, d->view.epoch);
     if (q == d->was_quorate && d->quorum_reported)
         return;
@@ -225,6 +271,13 @@ void membership_tick(struct daemon *d, vg_usec_t now)
         log_info("view: candidate changed from {%s} to {%s}", before, after);
     }
     handle_out(d, &out, "the nodes that see each other changed");
+    node_mask side = d->view.members & d->view.candidate;
+    if (d->tie_epoch != d->view.epoch || d->tie_side != side) {
+        d->tie_epoch = d->view.epoch;
+        d->tie_side = side;
+        d->tie_since = now;
+        d->tie_won = false;
+    }
     arbitrate(d, now);
     report_quorum(d);
 }
@@ -401,9 +454,9 @@ bool membership_quorate(const struct daemon *d, const char **how)
             *how = "tie settled by the witness";
             return true;
         }
-        if (disk_decides(d)) {
-            static char why[256];
-            enum tiebreak tb = disk_tiebreak(d, why, sizeof(why));
+        if (local_decides(d)) {
+            static char why[384];
+            enum tiebreak tb = local_tiebreak(d, clock_now(), why, sizeof(why));
             *how = why;
             return tb == TB_WON;
         }

@@ -189,8 +189,10 @@ int witness_http_new(struct witness_http **out, sd_event *ev, const struct witne
         witness_http_free(w);
         return -ENOMEM;
     }
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
-    w->headers = curl_slist_append(NULL, auth);
+    if (o->token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
+        w->headers = curl_slist_append(NULL, auth);
+    }
     w->headers = curl_slist_append(w->headers, "Content-Type: application/json");
     w->headers = curl_slist_append(w->headers, "Expect:");
 
@@ -242,8 +244,22 @@ int witness_http_post(struct witness_http *w, const char *path, const char *body
     if (!w->body)
         return -ENOMEM;
     curl_easy_setopt(w->easy, CURLOPT_URL, w->request_url);
+    curl_easy_setopt(w->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
     curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(w->body));
+    if (curl_multi_add_handle(w->multi, w->easy) != CURLM_OK)
+        return -EIO;
+    w->busy = true;
+    return 0;
+}
+
+int witness_http_get(struct witness_http *w, const char *path)
+{
+    if (w->busy)
+        return -EBUSY;
+    snprintf(w->request_url, sizeof(w->request_url), "%s%s", w->url, path);
+    curl_easy_setopt(w->easy, CURLOPT_URL, w->request_url);
+    curl_easy_setopt(w->easy, CURLOPT_HTTPGET, 1L);
     if (curl_multi_add_handle(w->multi, w->easy) != CURLM_OK)
         return -EIO;
     w->busy = true;

@@ -21,7 +21,7 @@ typedef void (*witness_http_done)(struct witness_http *w, long http_status, cons
 
 struct witness_http_opts {
     const char *url; /* base URL, e.g. https://witness.example:8443 */
-    const char *token;
+    const char *token;   /* NULL: no Authorization header */
     const char *proxy;   /* NULL or http://proxy:3128 */
     const char *ca_file; /* NULL: the system's CAs */
     vg_usec_t timeout;   /* per request */
@@ -33,6 +33,10 @@ int witness_http_new(struct witness_http **out, sd_event *ev, const struct witne
 
 /* POST body (JSON) to base URL + path. -EBUSY while a request is in flight. */
 int witness_http_post(struct witness_http *w, const char *path, const char *body);
+
+/* GET base URL + path (for HTTP network-partition resolution, where any
+ * answer at all proves the path). -EBUSY while a request is in flight. */
+int witness_http_get(struct witness_http *w, const char *path);
 
 bool witness_http_busy(const struct witness_http *w);
 

@@ -151,3 +151,52 @@ def test_disk_tiebreak_lower_priority_stands_down_and_winner_waits(dlab2, cut):
     slots = {s["name"]: s for s in lab.disk_dump()["slots"]}
     lab.wait_for(lambda: {s["name"]: s for s in lab.disk_dump()["slots"]}["n2"]["state"] == "running",
                  3.0, "n2 to write 'running' again once back in a quorate view")
+
+
+@pytest.fixture
+def plab(make_lab):
+    """Two nodes, lan1, a disk, and ping network-partition resolution against
+    the host at 198.18.0.250 on a separate network (the lab's witness
+    network, without a witness link: the witness process is just the host
+    answering pings there)."""
+    why = vigil_lab.missing_requirements(daemon=True, disk=True, witness=True)
+    if why:
+        pytest.skip(why)
+    lab = make_lab(2, links=[("lan1", "ipv4")], disk=True, witness=True, witness_link=None,
+                   extra_config='[np "gw"]\ntype = ping\ntargets = 198.18.0.250\n'
+                                'interval = 200ms\ntimeout = 1s\n')
+    lab.wait_converged(timeout=10.0)
+    return lab
+
+
+def test_ping_np_node_without_its_uplink_loses_even_with_the_lowest_id(plab):
+    """n1 holds the lowest id, so the disk alone would make it win; but its
+    uplink to the ping target is cut too: it loses and stands down, and n2,
+    which still reaches the target, wins once n1's stand-down is on the disk."""
+    lab = plab
+    lab.witness_link_down("n1")            # n1's way to the ping target
+    lab.link_down("n1", "lan1")            # and the interconnect
+    settled = None
+    t0 = time.monotonic()
+    for _ in range(500):                   # 5 s at most, every 10 ms
+        vs = views(lab)
+        assert not two_disjoint_quorate(vs), lab.explain(repr(vs))
+        if vs["n2"]["quorate"] and vs["n2"]["members"] == ["n2"] and not vs["n1"]["quorate"]:
+            settled = vs
+            break
+        if time.monotonic() - t0 > 5.0:
+            break
+        time.sleep(0.01)
+    assert settled, lab.explain("n2 did not win within 5 s: %r" % (views(lab),))
+    assert "cannot reach its ping targets" in settled["n1"]["quorum"], settled
+    assert "n1 stood down (confirmed on the disk)" in settled["n2"]["quorum"], settled
+    for _ in range(20):                    # stable for 1 s
+        vs = views(lab)
+        assert vs["n2"]["quorate"] and not vs["n1"]["quorate"], lab.explain(repr(vs))
+        time.sleep(0.05)
+    # n1's uplink back, the interconnect still cut: no flip-flop, n2 keeps it
+    lab.witness_link_up("n1")
+    for _ in range(40):                    # 2 s
+        vs = views(lab)
+        assert vs["n2"]["quorate"] and not vs["n1"]["quorate"], lab.explain(repr(vs))
+        time.sleep(0.05)
