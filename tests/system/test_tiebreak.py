@@ -153,8 +153,15 @@ def test_disk_tiebreak_lower_priority_stands_down_and_winner_waits(dlab2, cut):
                  3.0, "n2 to write 'running' again once back in a quorate view")
 
 
-@pytest.fixture
-def plab(make_lab):
+NP_SECTIONS = {
+    "ping": '[np "gw"]\ntype = ping\ntargets = 198.18.0.250\ninterval = 200ms\ntimeout = 1s\n',
+    "http": '[np "gw"]\ntype = http\nurl = http://198.18.0.250:%d/healthz\ninterval = 200ms\n'
+            'timeout = 1s\n' % vigil_lab.WITNESS_PORT,
+}
+
+
+@pytest.fixture(params=["ping", "http"])
+def plab(make_lab, request):
     """Two nodes, lan1, a disk, and ping network-partition resolution against
     the host at 198.18.0.250 on a separate network (the lab's witness
     network, without a witness link: the witness process is just the host
@@ -163,16 +170,17 @@ def plab(make_lab):
     if why:
         pytest.skip(why)
     lab = make_lab(2, links=[("lan1", "ipv4")], disk=True, witness=True, witness_link=None,
-                   extra_config='[np "gw"]\ntype = ping\ntargets = 198.18.0.250\n'
-                                'interval = 200ms\ntimeout = 1s\n')
+                   extra_config=NP_SECTIONS[request.param])
+    lab.np_kind = request.param
     lab.wait_converged(timeout=10.0)
     return lab
 
 
-def test_ping_np_node_without_its_uplink_loses_even_with_the_lowest_id(plab):
+def test_np_node_without_its_uplink_loses_even_with_the_lowest_id(plab):
     """n1 holds the lowest id, so the disk alone would make it win; but its
-    uplink to the ping target is cut too: it loses and stands down, and n2,
-    which still reaches the target, wins once n1's stand-down is on the disk."""
+    uplink to the ping target (or the HTTP URL) is cut too: it loses and
+    stands down, and n2, which still reaches it, wins once n1's stand-down is
+    on the disk. Each side says whether it cannot reach the target itself."""
     lab = plab
     lab.witness_link_down("n1")            # n1's way to the ping target
     lab.link_down("n1", "lan1")            # and the interconnect
@@ -188,7 +196,10 @@ def test_ping_np_node_without_its_uplink_loses_even_with_the_lowest_id(plab):
             break
         time.sleep(0.01)
     assert settled, lab.explain("n2 did not win within 5 s: %r" % (views(lab),))
-    assert "cannot reach its ping targets" in settled["n1"]["quorum"], settled
+    if lab.np_kind == "ping":
+        assert "cannot reach its ping targets" in settled["n1"]["quorum"], settled
+    else:
+        assert "cannot reach http://198.18.0.250" in settled["n1"]["quorum"], settled
     assert "n1 stood down (confirmed on the disk)" in settled["n2"]["quorum"], settled
     for _ in range(20):                    # stable for 1 s
         vs = views(lab)
