@@ -91,7 +91,10 @@ $(WITNESS_TEST_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(WITNESS_TE
 $(BUILD)/tests/vigil_iptool: $(BUILD)/obj/tests/tools/vigil_iptool.o $(LIBVIGIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
-TEST_TOOLS := $(BUILD)/tests/vigil_iptool
+TEST_TOOLS := $(BUILD)/tests/vigil_iptool $(BUILD)/tests/vigil_pingtool
+$(BUILD)/tests/vigil_pingtool: $(BUILD)/obj/tests/tools/vigil_pingtool.o $(BUILD)/obj/src/links/ping.o $(LIBVIGIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 unit-tests: $(TEST_BINS)
 

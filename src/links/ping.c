@@ -165,15 +165,14 @@ static int open_socket(struct pinger *p, int family, int *fd, sd_event_source **
     bool v4 = family == AF_INET;
     int r;
 
-    *fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                 v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+    *fd =
+        socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
     if (*fd < 0) {
         r = -errno;
-        return errbuf_fail(err, errlen, r, "ping %s: cannot open a raw %s socket: %s%s", p->name,
-                           v4 ? "ICMP" : "ICMPv6", strerror(-r),
-                           r == -EPERM || r == -EACCES
-                               ? "; it needs CAP_NET_RAW (run vigild as root)"
-                               : "");
+        return errbuf_fail(
+            err, errlen, r, "ping %s: cannot open a raw %s socket: %s%s", p->name,
+            v4 ? "ICMP" : "ICMPv6", strerror(-r),
+            r == -EPERM || r == -EACCES ? "; it needs CAP_NET_RAW (run vigild as root)" : "");
     }
     if (v4) {
         uint32_t blocked = ~(UINT32_C(1) << PING_ICMP4_ECHO_REPLY);
@@ -255,8 +254,7 @@ int pinger_new(struct pinger **out, sd_event *ev, const char *name,
                           p);
     if (r < 0) {
         pinger_free(p);
-        return errbuf_fail(err, errlen, r, "ping %s: cannot add its timer: %s", name,
-                           strerror(-r));
+        return errbuf_fail(err, errlen, r, "ping %s: cannot add its timer: %s", name, strerror(-r));
     }
     sd_event_source_set_priority(p->timer, priority);
     *out = p;

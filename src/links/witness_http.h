@@ -20,7 +20,7 @@ typedef void (*witness_http_done)(struct witness_http *w, long http_status, cons
                                   size_t len, int err, const char *errtext, void *userdata);
 
 struct witness_http_opts {
-    const char *url; /* base URL, e.g. https://witness.example:8443 */
+    const char *url;     /* base URL, e.g. https://witness.example:8443 */
     const char *token;   /* NULL: no Authorization header */
     const char *proxy;   /* NULL or http://proxy:3128 */
     const char *ca_file; /* NULL: the system's CAs */

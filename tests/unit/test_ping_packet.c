@@ -50,7 +50,7 @@ static void test_checksum_known(void **state)
     const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
     assert_int_equal(ping_checksum(b, sizeof(b)), (uint16_t)~0xddf2);
     const uint8_t odd[] = {0x12, 0x34, 0x56};
-    assert_int_equal(ping_checksum(odd, sizeof(odd)), (uint16_t)~(0x1234 + 0x5600));
+    assert_int_equal(ping_checksum(odd, sizeof(odd)), (uint16_t) ~(0x1234 + 0x5600));
 }
 
 static void test_build_v4(void **state)
