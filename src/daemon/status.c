@@ -115,9 +115,10 @@ static json_t *self_json(const struct daemon *d)
     for (int l = 0; l < d->conf.n_links; l++)
         json_object_set_new(links, d->conf.links[l].name,
                             json_string(d->local_up[l] ? "up" : "down"));
-    return json_pack("{s:s, s:i, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id, "self", 1,
-                     "state", "alive", "since_mono", mono_seconds(d->started_at), "incarnation",
-                     hex64(d->incarnation), "links", links);
+    return json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id,
+                     "self", 1, "member", (d->view.members & NODE_BIT(d->self)) != 0, "stood_down",
+                     d->stood_down, "state", "alive", "since_mono", mono_seconds(d->started_at),
+                     "incarnation", hex64(d->incarnation), "links", links);
 }
 
 /* The installed view (docs/membership.md), and how quorum stands. */

@@ -185,9 +185,10 @@ void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_m
             install(vm, epoch, members, vm->epoch, out);
         return;
     }
-    if (vm->members & NODE_BIT(from)) {
-        /* a member of our view moved on to a view without us; vm->epoch
-         * stays the last view this node was part of */
+    if ((vm->members & NODE_BIT(from)) && (members & vm->members & ~NODE_BIT(from))) {
+        /* members of our view moved on together to a view without us;
+         * vm->epoch stays the last view this node was part of. (A member
+         * alone in a view of its own only left: our view goes on.) */
         vm->members = 0;
         out->left_out = true;
     }

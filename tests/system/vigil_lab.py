@@ -181,12 +181,14 @@ def _existing_netns():
 
 
 def _kill_ns_processes(namespaces, grace=3.0):
-    """SIGTERM (+SIGCONT) then SIGKILL every process inside our namespaces."""
+    """SIGCONT then SIGTERM, then SIGKILL, every process inside our namespaces.
+    SIGCONT goes first: sent after SIGTERM it would cancel the stop that an
+    exiting sanitizer build's leak checker puts its process in."""
     pids = set()
     for ns in namespaces:
         pids.update(_ns_pids(ns))
     pids.discard(os.getpid())
-    for sig in (signal.SIGTERM, signal.SIGCONT):
+    for sig in (signal.SIGCONT, signal.SIGTERM):
         for pid in pids:
             try:
                 os.kill(pid, sig)
@@ -753,8 +755,8 @@ class Lab:
         when it does not stop in time."""
         node = self.node(name)
         node.expected_exit = True
+        os.kill(node.pid, signal.SIGCONT)  # first: see _kill_ns_processes()
         os.kill(node.pid, signal.SIGTERM)
-        os.kill(node.pid, signal.SIGCONT)
         try:
             rc = node.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -773,8 +775,8 @@ class Lab:
         node = self.node(name)
         node.expected_exit = True
         t0 = time.monotonic()
+        os.kill(node.pid, signal.SIGCONT)  # first: see _kill_ns_processes()
         os.kill(node.pid, signal.SIGTERM)
-        os.kill(node.pid, signal.SIGCONT)
         return t0
 
     def leader_exited(self, name):

@@ -111,6 +111,11 @@ static void test_left_out_by_heartbeat(void **state)
     c.epoch = 4;
     c.members = BIT(0) | BIT(1) | BIT(2);
     c.candidate = c.members;
+    /* a member alone in a newer view of its own only left: our view goes on */
+    view_on_heartbeat(&c, 1, 5, BIT(1), &out);
+    assert_false(out.left_out);
+    assert_true(c.members == (BIT(0) | BIT(1) | BIT(2)));
+    /* members moving on together to a view without us: left out */
     view_on_heartbeat(&c, 0, 5, BIT(0) | BIT(1), &out);
     assert_true(out.left_out);
     assert_true(c.members == 0 && c.epoch == 4);
