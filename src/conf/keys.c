@@ -495,12 +495,19 @@ static void report_link_unknown(struct conf_parser *p, const struct raw_link *l,
              conf_key_list(link_keys, LK_COUNT, link_types(l), list, sizeof(list)));
 }
 
+void conf_raw_key_set(struct conf_parser *p, struct raw_key *k, const char *key)
+{
+    memset(k, 0, sizeof(*k));
+    k->line = p->lineno;
+    k->key_long = strlen(key) >= sizeof(k->key);
+    snprintf(k->key, sizeof(k->key), "%s", key);
+}
+
 /* Unknown keys wait for the end: which keys a link takes depends on its
  * type, which may come last in the section. */
 void conf_key_link(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_link *l = cur_link(p);
-    struct raw_key *k;
     int i = conf_find_key(p, link_keys, LK_COUNT, l->key_line, key, value);
 
     if (i >= 0) {
@@ -513,16 +520,13 @@ void conf_key_link(struct conf_parser *p, const char *key, const char *value)
         return;
     }
     if (l->n_unknown >= CONF_LINK_UNKNOWN_MAX) {
-        struct raw_key now = {.line = p->lineno, .key_long = strlen(key) >= sizeof(now.key)};
+        struct raw_key now;
 
-        snprintf(now.key, sizeof(now.key), "%s", key);
+        conf_raw_key_set(p, &now, key);
         report_link_unknown(p, l, &now);
         return;
     }
-    k = &l->unknown[l->n_unknown++];
-    k->line = p->lineno;
-    k->key_long = strlen(key) >= sizeof(k->key);
-    snprintf(k->key, sizeof(k->key), "%s", key);
+    conf_raw_key_set(p, &l->unknown[l->n_unknown++], key);
 }
 
 /* "udp", "disk" or "disk and witness": the link types in a mask. */

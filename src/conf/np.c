@@ -264,7 +264,6 @@ static void report_unknown(struct conf_parser *p, const struct raw_np *n, const 
 void conf_key_np(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_np *n = cur_np(p);
-    struct raw_key *k;
     int i = conf_find_key(p, np_keys, NPK_KEYS, n->key_line, key, value);
 
     if (i >= 0) {
@@ -277,16 +276,13 @@ void conf_key_np(struct conf_parser *p, const char *key, const char *value)
         return;
     }
     if (n->n_unknown >= CONF_LINK_UNKNOWN_MAX) {
-        struct raw_key now = {.line = p->lineno, .key_long = strlen(key) >= sizeof(now.key)};
+        struct raw_key now;
 
-        snprintf(now.key, sizeof(now.key), "%s", key);
+        conf_raw_key_set(p, &now, key);
         report_unknown(p, n, &now);
         return;
     }
-    k = &n->unknown[n->n_unknown++];
-    k->line = p->lineno;
-    k->key_long = strlen(key) >= sizeof(k->key);
-    snprintf(k->key, sizeof(k->key), "%s", key);
+    conf_raw_key_set(p, &n->unknown[n->n_unknown++], key);
 }
 
 /* Unknown keys, and keys that belong to the other type. */

@@ -157,6 +157,9 @@ struct conf_parser {
     int errors;
 };
 
+/* Fill k for `key` on the current line (kept to be reported later). */
+void conf_raw_key_set(struct conf_parser *p, struct raw_key *k, const char *key);
+
 /* Record one error: "PATH:LINE: " then the formatted text. */
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
