@@ -340,24 +340,13 @@ static void check_timing(struct conf_parser *p, const struct raw_np *n, const ch
 {
     const int *line = n->key_line;
     vg_usec_t interval, timeout;
-    char a[32], b[32];
 
     if (n->timing_bad || (!line[NPK_INTERVAL] && !line[NPK_TIMEOUT]))
         return;
     interval = line[NPK_INTERVAL] ? n->interval : CONF_NP_DEFAULT_INTERVAL;
     timeout = line[NPK_TIMEOUT] ? n->timeout : CONF_NP_DEFAULT_TIMEOUT;
-    if (timeout > interval)
-        return;
-    conf_format_duration(timeout, a, sizeof(a));
-    conf_format_duration(interval, b, sizeof(b));
-    if (line[NPK_TIMEOUT])
-        conf_err(p, line[NPK_TIMEOUT], "%s timeout: %s must be larger than interval (%s%s)", label,
-                 a, b, line[NPK_INTERVAL] ? "" : ", the default");
-    else
-        conf_err(p, line[NPK_INTERVAL],
-                 "%s interval: %s must be smaller than timeout (%s, the default): set this "
-                 "section's timeout too",
-                 label, b, a);
+    conf_check_timing_pair(p, label, interval, timeout, line[NPK_INTERVAL], line[NPK_TIMEOUT],
+                           "the default", "section");
 }
 
 void conf_np_check(struct conf_parser *p)

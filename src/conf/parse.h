@@ -157,6 +157,13 @@ struct conf_parser {
     int errors;
 };
 
+/* "timeout must be larger than interval" for a section with timing of its
+ * own; `from` says where an unset one comes from ("from [cluster]"), `what`
+ * names the section kind in the hint ("link"). Reports nothing when fine. */
+void conf_check_timing_pair(struct conf_parser *p, const char *label, vg_usec_t interval,
+                            vg_usec_t timeout, int interval_line, int timeout_line,
+                            const char *from, const char *what);
+
 /* Fill k for `key` on the current line (kept to be reported later). */
 void conf_raw_key_set(struct conf_parser *p, struct raw_key *k, const char *key);
 

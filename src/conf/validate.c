@@ -125,7 +125,6 @@ static void check_link_timing(struct conf_parser *p, const struct raw_link *l, c
     const int *line = l->key_line;
     const struct conf *c = p->out;
     vg_usec_t interval, timeout;
-    char a[32], b[32];
 
     if (!line[LK_INTERVAL] && !line[LK_TIMEOUT])
         return; /* both from [cluster], checked there */
@@ -133,18 +132,28 @@ static void check_link_timing(struct conf_parser *p, const struct raw_link *l, c
         return;
     interval = line[LK_INTERVAL] ? l->interval : c->interval;
     timeout = line[LK_TIMEOUT] ? l->timeout : c->timeout;
+    conf_check_timing_pair(p, label, interval, timeout, line[LK_INTERVAL], line[LK_TIMEOUT],
+                           "from [cluster]", "link");
+}
+
+void conf_check_timing_pair(struct conf_parser *p, const char *label, vg_usec_t interval,
+                            vg_usec_t timeout, int interval_line, int timeout_line,
+                            const char *from, const char *what)
+{
+    char a[32], b[32];
+
     if (timeout > interval)
         return;
     conf_format_duration(timeout, a, sizeof(a));
     conf_format_duration(interval, b, sizeof(b));
-    if (line[LK_TIMEOUT])
-        conf_err(p, line[LK_TIMEOUT], "%s timeout: %s must be larger than interval (%s%s)", label,
-                 a, b, line[LK_INTERVAL] ? "" : ", from [cluster]");
+    if (timeout_line)
+        conf_err(p, timeout_line, "%s timeout: %s must be larger than interval (%s%s%s)", label, a,
+                 b, interval_line ? "" : ", ", interval_line ? "" : from);
     else
-        conf_err(p, line[LK_INTERVAL],
-                 "%s interval: %s must be smaller than timeout (%s, from [cluster]): set this "
-                 "link's timeout too",
-                 label, b, a);
+        conf_err(p, interval_line,
+                 "%s interval: %s must be smaller than timeout (%s, %s): set this %s's timeout "
+                 "too",
+                 label, b, a, from, what);
 }
 
 static void check_links(struct conf_parser *p)
