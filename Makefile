@@ -125,6 +125,105 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-clang build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (fuzz/, docs/fuzzing.md) ------------------------------------
+# `make fuzz` builds one libFuzzer target per parser into build-fuzz/fuzz/,
+# each compiled together with the library sources it exercises (clang,
+# -fsanitize=fuzzer,address,undefined; libFuzzer comes with libclang-rt-14-dev).
+# `make fuzz-smoke` runs each for FUZZ_SECONDS on a copy of its seed corpus
+# (fuzz/corpus/TARGET) and fails on any crash, leak, timeout or broken
+# property; crash inputs land in build-fuzz/artifacts/. `make fuzz-seeds`
+# regenerates the seed corpus with fuzz/gen_seeds.c.
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_TIMEOUT ?= 10
+FUZZ_RSS_MB ?= 2048
+FUZZ_FLAGS := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+              -Wno-unused-parameter -fno-strict-aliasing -fno-omit-frame-pointer \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(PKG_CFLAGS)
+FUZZ_LIBS := $(PKG_LIBS)
+FUZZ_TARGETS := fuzz_conf fuzz_wire fuzz_disk_block fuzz_witness_request fuzz_witness_answer \
+                fuzz_keyfile fuzz_duration fuzz_ip_parse
+FUZZ_SRCS_fuzz_conf := $(wildcard src/conf/*.c) src/common/errbuf.c
+FUZZ_SRCS_fuzz_wire := src/proto/wire.c
+FUZZ_SRCS_fuzz_disk_block := src/proto/disk_block.c
+FUZZ_SRCS_fuzz_witness_request := src/witness/serve.c src/witness/request.c \
+                                  src/witness/registry.c src/witness/token.c src/common/errbuf.c
+FUZZ_SRCS_fuzz_witness_answer := src/proto/witness_msg.c
+FUZZ_SRCS_fuzz_keyfile := src/common/keyfile.c src/witness/token.c src/common/errbuf.c
+FUZZ_SRCS_fuzz_duration := src/conf/duration.c
+FUZZ_SRCS_fuzz_ip_parse := src/resources/ip_parse.c src/witness/listen.c src/common/errbuf.c
+FUZZ_GEN_SRCS := src/proto/wire.c src/proto/disk_block.c src/proto/witness_msg.c \
+                 src/witness/registry.c src/witness/request.c src/common/errbuf.c
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/%)
+FUZZ_HEADERS := fuzz/fuzz.h $(wildcard src/*/*.h)
+
+.PHONY: fuzz fuzz-smoke fuzz-seeds
+fuzz: $(FUZZ_BINS)
+
+define FUZZ_RULE
+$(FUZZ_BUILD)/fuzz/$(1): fuzz/$(1).c $$(FUZZ_SRCS_$(1)) $$(FUZZ_HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ $$< $$(FUZZ_SRCS_$(1)) $$(FUZZ_LIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
+
+$(FUZZ_BUILD)/gen_seeds: fuzz/gen_seeds.c $(FUZZ_GEN_SRCS) $(FUZZ_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_GEN_SRCS) $(PKG_LIBS)
+
+# Line coverage of the parsers by a corpus (default: the seeds; FUZZ_CORPUS=DIR
+# for a directory holding one subdirectory per target, e.g. a kept run's).
+FUZZ_CORPUS ?= fuzz/corpus
+FUZZ_COV_FLAGS := -g -O0 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer \
+                  -fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS)
+FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/cov/%)
+
+define FUZZ_COV_RULE
+$(FUZZ_BUILD)/cov/$(1): fuzz/$(1).c $$(FUZZ_SRCS_$(1)) $$(FUZZ_HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_COV_FLAGS) -o $$@ $$< $$(FUZZ_SRCS_$(1)) $$(FUZZ_LIBS)
+
+.PHONY: fuzz-coverage-$(1)
+fuzz-coverage-$(1): $(FUZZ_BUILD)/cov/$(1)
+	@LLVM_PROFILE_FILE=$(FUZZ_BUILD)/cov/$(1).profraw $(FUZZ_BUILD)/cov/$(1) -runs=0 \
+	    $(FUZZ_CORPUS)/$(1) >/dev/null 2>&1
+	@llvm-profdata merge -sparse $(FUZZ_BUILD)/cov/$(1).profraw -o $(FUZZ_BUILD)/cov/$(1).profdata
+	@echo "== $(1)"
+	@llvm-cov report $(FUZZ_BUILD)/cov/$(1) -instr-profile=$(FUZZ_BUILD)/cov/$(1).profdata \
+	    -show-region-summary=false -show-branch-summary=false $$(FUZZ_SRCS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_COV_RULE,$(t))))
+
+.PHONY: fuzz-coverage
+fuzz-coverage: $(FUZZ_TARGETS:%=fuzz-coverage-%)
+
+fuzz-seeds: $(FUZZ_BUILD)/gen_seeds
+	$(FUZZ_BUILD)/gen_seeds fuzz/corpus docs/configuration.md
+
+# One target at a time (the machine may be shared), each on a scratch copy of
+# its corpus so that the repository stays clean; the log is kept in
+# build-fuzz/logs/ and its tail shown when a target fails.
+fuzz-smoke: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    dir=$$(mktemp -d "$${TMPDIR:-/tmp}/vigil-fuzz-$$t.XXXXXX"); \
+	    cp fuzz/corpus/$$t/* "$$dir"/; \
+	    log=$(FUZZ_BUILD)/logs/$$t.log; \
+	    printf '== %-22s %ss ... ' $$t $(FUZZ_SECONDS); \
+	    if $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+	        -rss_limit_mb=$(FUZZ_RSS_MB) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- "$$dir" >"$$log" 2>&1; then \
+	        rm -rf "$$dir"; \
+	        echo "ok: $$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' $$log | grep -o '[0-9]*$$') execs, $$(grep -o 'cov: [0-9]* ft: [0-9]*' $$log | tail -1)"; \
+	    else \
+	        rm -rf "$$dir"; echo FAILED; tail -n 40 "$$log"; \
+	        echo "fuzz-smoke: $$t failed; log: $$log; input: $$(ls -t $(FUZZ_BUILD)/artifacts/$$t-* 2>/dev/null | head -1)"; \
+	        exit 1; \
+	    fi; \
+	done

@@ -42,8 +42,8 @@ int conf_parse_duration(const char *s, vg_usec_t *out)
     if (!s || *s < '0' || *s > '9')
         return -EINVAL;
     for (p = s; *p >= '0' && *p <= '9'; p++) {
-        if (whole > (UINT64_MAX - 9) / 10)
-            big = true;
+        if (whole > (UINT64_MAX - (vg_usec_t)(*p - '0')) / 10)
+            big = true; /* whole * 10 + digit would not fit (found by fuzz_duration) */
         else
             whole = whole * 10 + (vg_usec_t)(*p - '0');
     }

@@ -1168,6 +1168,8 @@ static void test_durations(void **state)
         {"1.000s", VG_USEC_PER_SEC},
         {"200 ms", 200 * VG_USEC_PER_MSEC},
         {"007s", 7 * VG_USEC_PER_SEC},
+        /* just below 2^64: the overflow guard uses the actual digit (fuzz_duration) */
+        {"18446744073709551614us", UINT64_C(18446744073709551614)},
         {"5124095576h", 5124095576ULL * 3600 * VG_USEC_PER_SEC},
     };
     static const struct {
@@ -1190,6 +1192,7 @@ static void test_durations(void **state)
         {"0.000ms", -ERANGE},
         {"5124095577h", -ERANGE},
         {"18446744073709551616us", -ERANGE},
+        {"18446744073709551620us", -ERANGE},
         {"99999999999999999999999h", -ERANGE},
         {"1.0000000001s", -EINVAL},
     };

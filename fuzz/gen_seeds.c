@@ -1,0 +1,455 @@
+/* Writes the seed corpus of every fuzz target (fuzz/corpus/<target>/) with
+ * the real encoders, so that the seeds are what Vigil itself produces:
+ * heartbeats from wire_encode_heartbeat, disk blocks from disk_*_encode, the
+ * witness's answers from response_alive, the example configuration cut out of
+ * docs/configuration.md. Deterministic: running it again rewrites the same
+ * bytes. `make fuzz-seeds` runs it.
+ *
+ * usage: gen_seeds CORPUS-DIR DOCS-CONFIGURATION-MD */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include "../src/proto/proto.h"
+#include "../src/witness/witness.h"
+#include "fuzz.h"
+
+static const char *corpus;
+
+/* corpus/target/name := mode byte (unless < 0) + bytes */
+static void seed(const char *target, const char *name, int mode, const void *bytes, size_t len)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", corpus, target);
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+        perror(path);
+        exit(1);
+    }
+    snprintf(path, sizeof(path), "%s/%s/%s", corpus, target, name);
+    f = fopen(path, "wb");
+    if (!f || (mode >= 0 && fputc(mode, f) == EOF) || fwrite(bytes, 1, len, f) != len ||
+        fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+static void seed_str(const char *target, const char *name, int mode, const char *s)
+{
+    seed(target, name, mode, s, strlen(s));
+}
+
+/* ---- fuzz_conf ---- */
+
+/* The first ```ini block of docs/configuration.md: the documented example. */
+static char *docs_example(const char *md_path)
+{
+    static const char open_tag[] = "```ini\n";
+    char *text = NULL, *start, *end, *out;
+    size_t cap = 0;
+    FILE *f = fopen(md_path, "r");
+
+    if (!f || getdelim(&text, &cap, '\0', f) < 0) {
+        perror(md_path);
+        exit(1);
+    }
+    fclose(f);
+    start = strstr(text, open_tag);
+    end = start ? strstr(start + sizeof(open_tag) - 1, "```") : NULL;
+    if (!end) {
+        fprintf(stderr, "%s: no ```ini example block\n", md_path);
+        exit(1);
+    }
+    start += sizeof(open_tag) - 1;
+    out = strndup(start, (size_t)(end - start));
+    free(text);
+    return out;
+}
+
+static const char minimal_conf[] = "[cluster]\n"
+                                   "name = web\n"
+                                   "\n"
+                                   "[link \"lan1\"]\n"
+                                   "type = udp\n"
+                                   "priority = 1\n"
+                                   "\n"
+                                   "[node \"alpha\"]\n"
+                                   "id = 1\n"
+                                   "lan1 = 192.0.2.1\n";
+
+/* Every kind of key, non-default values, IPv6 in brackets, keys after the
+ * links that define them, comments of both kinds. */
+static const char full_conf[] = "\xef\xbb\xbf; vigil.conf with every key\r\n"
+                                "[node \"n2\"]\r\n"
+                                "id = 2\r\n"
+                                "b = [2001:db8::2]\r\n"
+                                "a = 198.51.100.2\r\n"
+                                "[cluster]\r\n"
+                                "name = Web Cluster #2 ; café\r\n"
+                                "key-file = /etc/vigil/authkey\r\n"
+                                "interval = 150ms\r\n"
+                                "timeout = 1.5s\r\n"
+                                "initial-timeout = 2m\r\n"
+                                "realtime = off\r\n"
+                                "[link \"b\"]\r\n"
+                                "type = udp\r\n"
+                                "priority = 1\r\n"
+                                "port = 6000\r\n"
+                                "family = ipv6\r\n"
+                                "[link \"a\"]\r\n"
+                                "priority = 2\r\n"
+                                "type = udp\r\n"
+                                "[link \"d\"]\r\n"
+                                "type = disk\r\n"
+                                "device = /dev/disk/by-partlabel/vigil-hb\r\n"
+                                "interval = 500ms\r\n"
+                                "timeout = 5s\r\n"
+                                "[link \"w\"]\r\n"
+                                "type = witness\r\n"
+                                "url = https://[2001:db8::7]:8443/vigil/%41\r\n"
+                                "token-file = /etc/vigil/witness.token\r\n"
+                                "proxy = http://192.0.2.50:3128\r\n"
+                                "ca-file = /etc/vigil/witness-ca.pem\r\n"
+                                "timeout = 10s\r\n"
+                                "[node \"n1\"]\r\n"
+                                "id = 1\r\n"
+                                "a = 198.51.100.1\r\n"
+                                "b = 2001:db8::1\r\n"
+                                "[np \"gw\"]\r\n"
+                                "type = ping\r\n"
+                                "targets = 198.51.100.254, 2001:db8::fe ,192.0.2.254\r\n"
+                                "count = 5\r\n"
+                                "interval = 500ms\r\n"
+                                "[np \"web\"]\r\n"
+                                "url = http://check.example/health\r\n"
+                                "timeout = 5s\r\n"
+                                "type = http\r\n";
+
+/* One mistake of each kind the parser reports. */
+static const char errors_conf[] = "key = outside\n"
+                                  "[cluster]\n"
+                                  "name =\n"
+                                  "name = again\n"
+                                  "interval = 200\n"
+                                  "timeout: 1s\n"
+                                  "initial-timeout = 5d\n"
+                                  "realtime = maybe\n"
+                                  "bogus = 1\n"
+                                  "[cluster]\n"
+                                  "[group \"web\"]\n"
+                                  "[link \"id\"]\n"
+                                  "[link \"x\" extra\n"
+                                  "[node \"bad name\"]\n"
+                                  "[link \"l\"]\n"
+                                  "type = carrier-pigeon\n"
+                                  "priority = 9\n"
+                                  "port = 0\n"
+                                  "device = relative/path\n"
+                                  "[link \"w\"]\n"
+                                  "type = witness\n"
+                                  "url = ftp://witness\n"
+                                  "proxy = http://user:pw@proxy:3128\n"
+                                  "ca-file = /ca.pem\n"
+                                  "[node \"n\"]\n"
+                                  "id = 65\n"
+                                  "l = 224.0.0.1\n"
+                                  "w = 192.0.2.1\n"
+                                  "zz = 192.0.2.1%eth0\n"
+                                  "just some words\n";
+
+static void conf_seeds(const char *md)
+{
+    char *ex = docs_example(md);
+
+    seed_str("fuzz_conf", "docs-example.conf", -1, ex);
+    seed_str("fuzz_conf", "minimal.conf", -1, minimal_conf);
+    seed_str("fuzz_conf", "every-key-crlf-bom.conf", -1, full_conf);
+    seed_str("fuzz_conf", "errors.conf", -1, errors_conf);
+    free(ex);
+}
+
+/* ---- fuzz_wire ---- */
+
+static void wire_seeds(void)
+{
+    struct wire_header h = {
+        .type = WIRE_HEARTBEAT,
+        .link = 1,
+        .cluster_id = wire_cluster_id(FUZZ_CLUSTER),
+        .sender = 2,
+        .dest = 1,
+        .incarnation = 0x0123456789abcdefULL,
+        .seq = 42,
+        .send_time = 987654321,
+    };
+    struct wire_heartbeat hb = {.epoch = 7, .echo_time = 987650000, .echo_delay = 120, .n_seen = 2};
+    uint8_t buf[WIRE_MAX_DATAGRAM], fields[64];
+    int n;
+
+    hb.seen[0].node = 1;
+    hb.seen[0].links = 0x3;
+    hb.seen[1].node = 3;
+    hb.seen[1].links = 0x1;
+    n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
+    seed("fuzz_wire", "heartbeat-2-seen", 0x00, buf, (size_t)n);
+    seed("fuzz_wire", "heartbeat-2-seen-fix-mac", 0x01, buf, (size_t)n);
+
+    hb.n_seen = 0;
+    h.link = 0;
+    n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
+    seed("fuzz_wire", "heartbeat-0-seen", 0x00, buf, (size_t)n);
+
+    hb.n_seen = VIGIL_MAX_NODES;
+    for (int i = 0; i < VIGIL_MAX_NODES; i++) {
+        hb.seen[i].node = (uint16_t)(i + 1);
+        hb.seen[i].links = (uint8_t)(1u << (i % VIGIL_MAX_LINKS));
+    }
+    h.link = VIGIL_MAX_LINKS - 1;
+    n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
+    seed("fuzz_wire", "heartbeat-64-seen", 0x00, buf, (size_t)n);
+
+    /* a view commit: epoch 8 with nodes 1 and 2, parent epoch 7 */
+    struct wire_view v = {.kind = 4, .epoch = 8, .members = 0x3, .aux = 7};
+    h.link = 0;
+    n = wire_encode_view(buf, sizeof(buf), &h, &v, fuzz_key);
+    seed("fuzz_wire", "view-commit", 0x00, buf, (size_t)n);
+
+    /* STRUCT: a heartbeat on link 1 from 2 to 1, epoch 5, members 1-3, one entry */
+    memset(fields, 0, sizeof(fields));
+    fields[0] = 0;    /* heartbeat */
+    fields[1] = 1;    /* link */
+    fields[3] = 2;    /* sender */
+    fields[5] = 1;    /* dest */
+    fields[13] = 1;   /* incarnation */
+    fields[21] = 5;   /* seq */
+    fields[37] = 5;   /* epoch */
+    fields[45] = 0x7; /* members */
+    fields[58] = 1;   /* n_seen */
+    fields[60] = 3;   /* node 3 */
+    fields[61] = 0x1; /* on link 0 */
+    seed("fuzz_wire", "struct-heartbeat", 0x04, fields, 62);
+    /* STRUCT: a view propose */
+    memset(fields, 0, sizeof(fields));
+    fields[0] = 1; /* view */
+    fields[3] = 1;
+    fields[5] = 2;
+    fields[30] = 1; /* propose */
+    fields[38] = 9; /* epoch */
+    fields[46] = 3; /* members */
+    seed("fuzz_wire", "struct-view", 0x04, fields, 55);
+}
+
+/* ---- fuzz_disk_block ---- */
+
+static void disk_seeds(void)
+{
+    uint8_t block[DISK_BLOCK_SIZE];
+    struct disk_header h = {
+        .block_size = DISK_BLOCK_SIZE,
+        .slots = 3,
+        .cluster_id = wire_cluster_id(FUZZ_CLUSTER),
+        .interval = 200000,
+        .timeout = 1000000,
+        .created = 1700000000,
+    };
+    struct disk_slot s = {
+        .node = 2,
+        .state = DISK_SLOT_RUNNING,
+        .incarnation = 0x0123456789abcdefULL,
+        .counter = 1234,
+        .write_time = 987654321,
+        .wall_time = 1700000000123456ULL,
+        .epoch = 7,
+    };
+    struct disk_mailbox m = {
+        .node = 2,
+        .from = 1,
+        .request = DISK_REQ_STAND_DOWN,
+        .sequence = 3,
+        .epoch = 7,
+        .incarnation = 0x0123456789abcdefULL,
+    };
+    uint8_t fields[32] = {0};
+
+    snprintf(h.cluster_name, sizeof(h.cluster_name), "%s", FUZZ_CLUSTER);
+    disk_header_encode(block, &h);
+    seed("fuzz_disk_block", "header", 0x00, block, sizeof(block));
+    seed("fuzz_disk_block", "header-all-decoders", 0x03, block, sizeof(block));
+    disk_slot_encode(block, &s);
+    seed("fuzz_disk_block", "slot", 0x01, block, sizeof(block));
+    disk_mailbox_encode(block, &m);
+    seed("fuzz_disk_block", "mailbox", 0x02, block, sizeof(block));
+    seed("fuzz_disk_block", "mailbox-sealed", 0x06, block, sizeof(block));
+
+    /* STRUCT header: block size 4096, 3 slots */
+    fields[2] = 0x10;
+    fields[7] = 3;
+    seed("fuzz_disk_block", "struct-header", 0x08, fields, sizeof(fields));
+    memset(fields, 0, sizeof(fields));
+    fields[1] = 2; /* node 2 */
+    fields[2] = DISK_SLOT_STOOD_DOWN;
+    seed("fuzz_disk_block", "struct-slot", 0x09, fields, sizeof(fields));
+    memset(fields, 0, sizeof(fields));
+    fields[1] = 2;
+    fields[3] = 1;
+    fields[4] = DISK_REQ_RESET;
+    seed("fuzz_disk_block", "struct-mailbox", 0x0a, fields, sizeof(fields));
+}
+
+/* ---- fuzz_witness_request, fuzz_witness_answer ---- */
+
+static const char arbitrate_body[] =
+    "{\"cluster\":\"web\",\"node\":\"alpha\",\"epoch\":5,\"members\":[\"alpha\",\"gamma\"]}";
+
+static void witness_seeds(void)
+{
+    char *alive = witness_alive_body(FUZZ_CLUSTER, "alpha", 0x0123456789abcdefULL, 3000, "running",
+                                     "{\"beta\":[\"lan1\",\"lan2\"],\"gamma\":[]}");
+    char *alive_b = witness_alive_body(FUZZ_CLUSTER, "beta", 0xfedcba9876543210ULL, 3000, "", NULL);
+    char script[4096];
+    size_t n = 0;
+
+    seed_str("fuzz_witness_request", "alive", 0, alive);
+    seed_str("fuzz_witness_request", "arbitrate", 1, arbitrate_body);
+
+    /* a split: both sides report, alpha wins epoch 5, beta is refused, then
+     * the health check, a wrong token, a wrong method, an hour of silence */
+#define REC(ctl, body)                                                                             \
+    do {                                                                                           \
+        script[n++] = (char)(ctl);                                                                 \
+        memcpy(script + n, body, strlen(body));                                                    \
+        n += strlen(body);                                                                         \
+        script[n++] = '\0';                                                                        \
+    } while (0)
+    REC(0x01, alive);          /* POST /v1/alive, token A */
+    REC(0x01, alive_b);        /* POST /v1/alive, token A */
+    REC(0x02, arbitrate_body); /* POST /v1/arbitrate */
+    REC(0x02, "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":5,\"members\":[\"beta\"]}");
+    REC(0x02, "{\"cluster\":\"web\",\"node\":\"gamma\",\"epoch\":5,\"members\":[\"gamma\"]}");
+    REC(0x04, "");      /* GET /healthz */
+    REC(0x31, alive);   /* wrong token */
+    REC(0x11, alive_b); /* token B: 403, not its cluster */
+    REC(0x05, alive);   /* GET /v1/alive */
+    REC(0x81, alive);   /* an hour later */
+    REC(0x41, alive);   /* too big */
+    REC(0x03, "");      /* 404 */
+#undef REC
+    seed("fuzz_witness_request", "script-split", 2, script, n);
+
+    /* the answer to alpha, as the witness itself writes it */
+    struct registry reg;
+    struct witness_cluster *c;
+    struct witness_alive a;
+    char err[256];
+    registry_init(&reg, NULL, NULL);
+    if (registry_cluster(&reg, FUZZ_CLUSTER, 0, "192.0.2.9", &c) < 0)
+        abort();
+    if (request_parse_alive(alive, strlen(alive), &a, err, sizeof(err)) < 0 ||
+        registry_alive(&reg, c, &a, "192.0.2.1", 1000000) < 0)
+        abort();
+    request_alive_free(&a);
+    if (request_parse_alive(alive_b, strlen(alive_b), &a, err, sizeof(err)) < 0 ||
+        registry_alive(&reg, c, &a, "192.0.2.2", 1500000) < 0)
+        abort();
+    request_alive_free(&a);
+    char *answer = response_alive(c, 2250000);
+    seed_str("fuzz_witness_answer", "alive-two-nodes", 0, answer);
+    free(answer);
+    seed_str("fuzz_witness_answer", "alive-no-nodes", 0, "{\"cluster\":\"web\",\"nodes\":{}}");
+    char *error = response_error("missing or wrong token");
+    seed_str("fuzz_witness_answer", "alive-error", 0, error);
+    free(error);
+
+    /* the witness's answers to an arbitration of epoch 5: granted, refused */
+    struct witness_arbitrate req;
+    struct witness_verdict verdict;
+    const char *refused =
+        "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":5,\"members\":[\"beta\"]}";
+    if (registry_cluster(&reg, FUZZ_CLUSTER, 0, "192.0.2.9", &c) < 0 ||
+        request_parse_arbitrate(arbitrate_body, strlen(arbitrate_body), &req, err, sizeof(err)) < 0)
+        abort();
+    registry_arbitrate(&reg, c, &req, &verdict);
+    answer = response_arbitrate(c, req.epoch, &verdict);
+    seed_str("fuzz_witness_answer", "arbitrate-granted", 1, answer);
+    free(answer);
+    if (request_parse_arbitrate(refused, strlen(refused), &req, err, sizeof(err)) < 0)
+        abort();
+    registry_arbitrate(&reg, c, &req, &verdict);
+    answer = response_arbitrate(c, req.epoch, &verdict);
+    seed_str("fuzz_witness_answer", "arbitrate-refused", 1, answer);
+    free(answer);
+    registry_free(&reg);
+
+    free(alive);
+    free(alive_b);
+}
+
+/* ---- the small ones ---- */
+
+static void small_seeds(void)
+{
+    char hex[2 * VIGIL_KEY_BYTES + 2];
+
+    sodium_bin2hex(hex, sizeof(hex), fuzz_key, sizeof(fuzz_key));
+    strcat(hex, "\n");
+    seed_str("fuzz_keyfile", "key", 0, hex);
+    for (char *p = hex; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    seed_str("fuzz_keyfile", "key-upper", 0, hex);
+    seed_str("fuzz_keyfile", "token", 1, "s3cr3t-witness-token\n");
+    seed_str("fuzz_keyfile", "token-blanks", 1, "  \t9f86d081884c7d65 \r\n");
+
+    static const char *const durations[] = {"200ms", "1.5s",   "2m",    "500us",
+                                            "1h",    "200 ms", "0.25ms"};
+    for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "text-%zu", i);
+        seed_str("fuzz_duration", name, 0, durations[i]);
+    }
+    const uint8_t usec[8] = {0, 0, 0, 0, 0, 0x16, 0xe3, 0x60}; /* 1500000 */
+    seed("fuzz_duration", "number", 1, usec, sizeof(usec));
+
+    seed_str("fuzz_ip_parse", "address-v4", 0, "192.0.2.100/24");
+    seed_str("fuzz_ip_parse", "address-v6", 0, "2001:db8::100/64");
+    seed_str("fuzz_ip_parse", "interface", 1, "eth0");
+    seed_str("fuzz_ip_parse", "announce-count", 2, "5");
+    seed_str("fuzz_ip_parse", "listen-v4", 3, "127.0.0.1:9872");
+    seed_str("fuzz_ip_parse", "listen-v6", 3, "[::1]:9872");
+    /* vip 192.0.2.100/24; eth0 192.0.2.1/24, eth1 198.51.100.1/24 */
+    uint8_t m[1 + 16 + 1 + 2 * 19] = {0};
+    size_t k = 0;
+    m[k++] = 0; /* IPv4 */
+    m[k++] = 192, m[k++] = 0, m[k++] = 2, m[k++] = 100, k += 12;
+    m[k++] = 24;
+    m[k++] = 0, m[k++] = 0, m[k++] = 192, m[k++] = 0, m[k++] = 2, m[k++] = 1, k += 12;
+    m[k++] = 24;
+    m[k++] = 1, m[k++] = 0, m[k++] = 198, m[k++] = 51, m[k++] = 100, m[k++] = 1, k += 12;
+    m[k++] = 24;
+    seed("fuzz_ip_parse", "match-interface", 4, m, k);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s CORPUS-DIR docs/configuration.md\n", argv[0]);
+        return 2;
+    }
+    if (sodium_init() < 0)
+        return 1;
+    json_object_seed(1);
+    corpus = argv[1];
+    if (mkdir(corpus, 0755) < 0 && errno != EEXIST) {
+        perror(corpus);
+        return 1;
+    }
+    conf_seeds(argv[2]);
+    wire_seeds();
+    disk_seeds();
+    witness_seeds();
+    small_seeds();
+    return 0;
+}
