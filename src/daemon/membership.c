@@ -119,10 +119,6 @@ static enum tiebreak local_tiebreak(const struct daemon *d, vg_usec_t now, char 
             snprintf(why + off, len - off, ": lost the tie-break; stood down");
             return TB_LOST;
         }
-    if (d->tie_won) {
-        snprintf(why, len, "tie settled by the disk earlier; the np checks still pass");
-        return TB_WON; /* no flip-flop once the other half stood down for this tie */
-    }
     if (!disklink_configured(d)) {
         snprintf(why, len,
                  "exactly half of the votes; the np checks pass, but without a disk or "
@@ -148,6 +144,13 @@ static enum tiebreak local_tiebreak(const struct daemon *d, vg_usec_t now, char 
     }
     if (waiting < 0)
         return TB_WON;
+    if (d->tie_won) { /* no flip-flop once the other half stood down for this tie */
+        snprintf(why, len,
+                 "won this tie earlier; %s no longer says it stood down, and the np "
+                 "checks still pass",
+                 d->conf.nodes[waiting].name);
+        return TB_WON;
+    }
     if (side & NODE_BIT(first)) {
         snprintf(why, len, "won the disk tie-break; waiting for %s to write that it stood down",
                  d->conf.nodes[waiting].name);
