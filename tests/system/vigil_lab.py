@@ -1237,9 +1237,9 @@ class Lab:
             raise LabError("vigil-witness is not running")
         self.witness_expected_exit = True
         t0 = time.monotonic()
-        os.kill(self.witness_proc.pid, sig)
         if sig != signal.SIGKILL:
-            os.kill(self.witness_proc.pid, signal.SIGCONT)
+            os.kill(self.witness_proc.pid, signal.SIGCONT)  # first: _kill_ns_processes()
+        os.kill(self.witness_proc.pid, sig)
         try:
             self.witness_proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -1311,7 +1311,7 @@ class Lab:
     def proxy_stop(self):
         if self.squid is None or self.squid.poll() is not None:
             return
-        for sig in (signal.SIGTERM, signal.SIGCONT):
+        for sig in (signal.SIGCONT, signal.SIGTERM):  # SIGCONT first: _kill_ns_processes()
             _signal_pid(self.squid.pid, sig)
         try:
             self.squid.wait(timeout=5)   # shutdown_lifetime is 1 s
@@ -1467,7 +1467,7 @@ class Lab:
             procs = [n for n in self.nodes.values() if n.running()]
             for n in procs:
                 n.expected_exit = True
-                for sig in (signal.SIGTERM, signal.SIGCONT):
+                for sig in (signal.SIGCONT, signal.SIGTERM):  # SIGCONT first: _kill_ns_processes()
                     try:
                         os.kill(n.pid, sig)
                     except ProcessLookupError:
