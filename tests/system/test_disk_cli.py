@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -123,15 +124,34 @@ def test_gives_up_on_a_hung_device(fuse_disk, cmd, timeout):
     r, _ = vigilctl("disk", "init", device, "-c", conf)
     assert r.returncode == 0, r.stderr
     args = ["disk", cmd, device, "--timeout", timeout] + (["-c", conf] if cmd == "init" else [])
+    want = "vigilctl: %s did not answer within %s (its I/O hangs); giving up" % (device, timeout)
     bindfs.send_signal(signal.SIGSTOP)
+    # vigilctl gives up from its main thread while its I/O thread may stay
+    # stuck in the kernel until bindfs runs again, so the process cannot be
+    # waited for before the thaw: watch its stderr for the message instead.
+    proc = subprocess.Popen([VIGILCTL] + args, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines, seen = [], threading.Event()
+
+    def read_err():
+        for line in proc.stderr:
+            lines.append(line)
+            if want in line:
+                seen.set()
+
+    reader = threading.Thread(target=read_err, daemon=True)
+    t0 = time.monotonic()
+    reader.start()
     try:
-        r, took = vigilctl(*args, timeout=30)
+        seen.wait(timeout=30)
+        took = time.monotonic() - t0
     finally:
         bindfs.send_signal(signal.SIGCONT)
+    rc = proc.wait(timeout=30)
+    reader.join(timeout=5)
     limit = float(timeout[:-1])
-    assert r.returncode == 1
-    assert "vigilctl: %s did not answer within %s (its I/O hangs); giving up" % (
-        device, timeout) in r.stderr
+    assert seen.is_set(), "".join(lines)
+    assert rc == 1, (rc, "".join(lines))
     assert limit - 0.1 <= took < limit + 1.5, took
     # the device answers again once bindfs runs: nothing was left half-done
     r, _ = vigilctl("disk", "dump", device)
