@@ -13,15 +13,18 @@
  *        6   the body was too big (body_too_big)
  *        7   an hour passes before this request (else 250 ms); then a sweep
  * Properties:
- *   - a parsed body keeps its bounds (names, incarnation, timeout, members that
- *     are distinct and include the asking node, "sees" as compact JSON of at
- *     most WITNESS_SEES_MAX bytes), and survives a round trip: written back
- *     as JSON it parses again to the same struct;
+ *   - a parsed body keeps its bounds (names, incarnation, timeout, a parent
+ *     older than the epoch, members that are distinct and include the asking
+ *     node, "sees" as compact JSON of at most WITNESS_SEES_MAX bytes), and
+ *     survives a round trip: written back as JSON it parses again to the
+ *     same struct;
  *   - every reply has a known status and a JSON object body (an "error"
  *     string unless 200), Allow on 405, the challenge on 401;
  *   - arbitration is safe: a granted epoch is never older than one granted
  *     before in that cluster, every grant of one epoch names the same winner,
- *     and the asking node is among the winner's members. */
+ *     the asking node is among the winner's members, and a newer epoch is
+ *     granted only to a view whose parent is no older than the last epoch
+ *     granted (it descends from that view: docs/membership.md "The model"). */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -100,6 +103,8 @@ static void check_arbitrate(const struct witness_arbitrate *a)
     check_name(a->cluster, sizeof(a->cluster), 0, "cluster");
     check_name(a->node, sizeof(a->node), 0, "node");
     FUZZ_CHECK(a->epoch <= INT64_MAX, "epoch %" PRIu64, a->epoch);
+    FUZZ_CHECK(a->parent < a->epoch, "parent %" PRIu64 " not older than epoch %" PRIu64, a->parent,
+               a->epoch);
     FUZZ_CHECK(a->n_members >= 1 && a->n_members <= WITNESS_MAX_NODES, "%d members", a->n_members);
     for (int i = 0; i < a->n_members; i++) {
         check_name(a->members[i], sizeof(a->members[i]), 0, "member");
@@ -128,14 +133,15 @@ static void fuzz_arbitrate(const uint8_t *data, size_t size)
     json_t *members = json_array();
     for (int i = 0; i < a.n_members; i++)
         json_array_append_new(members, json_string(a.members[i]));
-    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "cluster", a.cluster, "node", a.node, "epoch",
-                          (json_int_t)a.epoch, "members", members);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:I, s:o}", "cluster", a.cluster, "node", a.node, "epoch",
+                  (json_int_t)a.epoch, "parent", (json_int_t)a.parent, "members", members);
     FUZZ_CHECK(o, "cannot write the parsed body back as JSON");
     char *text = json_dumps(o, JSON_COMPACT);
     r = request_parse_arbitrate(text, strlen(text), &b, err, sizeof(err));
     FUZZ_CHECK(r == 0, "the body written back is refused: %s\n  %s", err, text);
     FUZZ_CHECK(strcmp(a.cluster, b.cluster) == 0 && strcmp(a.node, b.node) == 0 &&
-                   a.epoch == b.epoch && a.n_members == b.n_members,
+                   a.epoch == b.epoch && a.parent == b.parent && a.n_members == b.n_members,
                "the body written back parses to another request: %s", text);
     for (int i = 0; i < a.n_members; i++)
         FUZZ_CHECK(strcmp(a.members[i], b.members[i]) == 0, "member %d differs: %s", i, text);
@@ -181,8 +187,9 @@ static void check_registry(const struct registry *reg)
     FUZZ_CHECK(total == reg->n_nodes_total, "%d nodes counted, %d held", reg->n_nodes_total, total);
 }
 
-/* A granted arbitration: newer than any before in its cluster, or the same
- * epoch with the same winner, and the asking node is on the winning side. */
+/* A granted arbitration: the same epoch as the last grant in its cluster
+ * with the same winner, or a newer one whose parent is no older than it;
+ * and the asking node is on the winning side. */
 static void check_grant(const char *body, const struct witness_arbitrate *req)
 {
     json_t *root = json_loads(body, 0, NULL);
@@ -220,6 +227,10 @@ static void check_grant(const char *body, const struct witness_arbitrate *req)
         FUZZ_CHECK(req->epoch > seen[i].epoch || strcmp(seen[i].winner, wnode) == 0,
                    "cluster '%s': epoch %" PRIu64 " granted to the side of '%s', then of '%s'",
                    req->cluster, req->epoch, seen[i].winner, wnode);
+        FUZZ_CHECK(req->epoch == seen[i].epoch || req->parent >= seen[i].epoch,
+                   "cluster '%s': epoch %" PRIu64 " with parent %" PRIu64
+                   " granted after epoch %" PRIu64 ": it does not descend from it",
+                   req->cluster, req->epoch, req->parent, seen[i].epoch);
     }
     seen[i].epoch = req->epoch;
     snprintf(seen[i].winner, sizeof(seen[i].winner), "%s", wnode);

@@ -301,22 +301,65 @@ static void disk_seeds(void)
 
 /* ---- fuzz_witness_request, fuzz_witness_answer ---- */
 
-static const char arbitrate_body[] =
-    "{\"cluster\":\"web\",\"node\":\"alpha\",\"epoch\":5,\"members\":[\"alpha\",\"gamma\"]}";
+/* An arbitration body as vigild builds it (malloc'd). */
+static char *arbitrate_body(const char *node, uint64_t epoch, uint64_t parent, const char *m1,
+                            const char *m2)
+{
+    const char *members[] = {m1, m2};
+    char *body = witness_arbitrate_body(FUZZ_CLUSTER, node, epoch, parent, members, m2 ? 2 : 1);
+
+    if (!body)
+        abort();
+    return body;
+}
+
+/* The witness's answer to one arbitration body, as it writes it (malloc'd). */
+static char *arbitrate_answer(struct registry *reg, const char *body)
+{
+    struct witness_arbitrate req;
+    struct witness_verdict verdict;
+    struct witness_cluster *c;
+    char err[256];
+    char *answer;
+
+    if (registry_cluster(reg, FUZZ_CLUSTER, 0, "192.0.2.9", &c) < 0 ||
+        request_parse_arbitrate(body, strlen(body), &req, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gen_seeds: the witness refuses %s: %s\n", body, err);
+        abort();
+    }
+    registry_arbitrate(reg, c, &req, &verdict);
+    answer = response_arbitrate(c, req.epoch, &verdict);
+    if (!answer)
+        abort();
+    return answer;
+}
 
 static void witness_seeds(void)
 {
     char *alive = witness_alive_body(FUZZ_CLUSTER, "alpha", 0x0123456789abcdefULL, 3000, "running",
                                      "{\"beta\":[\"lan1\",\"lan2\"],\"gamma\":[]}");
     char *alive_b = witness_alive_body(FUZZ_CLUSTER, "beta", 0xfedcba9876543210ULL, 3000, "", NULL);
+    /* the split of a view 2 {alpha, beta, gamma}: {alpha, gamma} installs
+     * view 5, {beta} view 7 (both with parent 2); then {alpha} view 9 on top
+     * of view 5 */
+    char *won = arbitrate_body("alpha", 5, 2, "alpha", "gamma");
+    char *lost = arbitrate_body("beta", 5, 2, "beta", NULL);
+    char *member = arbitrate_body("gamma", 5, 2, "gamma", NULL);
+    char *other_half = arbitrate_body("beta", 7, 2, "beta", NULL);
+    char *descendant = arbitrate_body("alpha", 9, 5, "alpha", NULL);
+    char *older = arbitrate_body("beta", 3, 2, "beta", NULL);
     char script[4096];
     size_t n = 0;
 
     seed_str("fuzz_witness_request", "alive", 0, alive);
-    seed_str("fuzz_witness_request", "arbitrate", 1, arbitrate_body);
+    seed_str("fuzz_witness_request", "arbitrate", 1, won);
 
-    /* a split: both sides report, alpha wins epoch 5, beta is refused, then
-     * the health check, a wrong token, a wrong method, an hour of silence */
+    /* a split: both sides report, alpha wins view 5, beta is refused it, gamma
+     * (of alpha's side) is granted it; beta's own view 7 is refused (its
+     * parent is older than 5), alpha's view 9 granted (it descends from 5), an
+     * older epoch refused, a parent not older than its epoch and a body
+     * without a parent are 400; then the health check, a wrong token, a wrong
+     * method, an hour of silence */
 #define REC(ctl, body)                                                                             \
     do {                                                                                           \
         script[n++] = (char)(ctl);                                                                 \
@@ -324,11 +367,17 @@ static void witness_seeds(void)
         n += strlen(body);                                                                         \
         script[n++] = '\0';                                                                        \
     } while (0)
-    REC(0x01, alive);          /* POST /v1/alive, token A */
-    REC(0x01, alive_b);        /* POST /v1/alive, token A */
-    REC(0x02, arbitrate_body); /* POST /v1/arbitrate */
-    REC(0x02, "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":5,\"members\":[\"beta\"]}");
-    REC(0x02, "{\"cluster\":\"web\",\"node\":\"gamma\",\"epoch\":5,\"members\":[\"gamma\"]}");
+    REC(0x01, alive);      /* POST /v1/alive, token A */
+    REC(0x01, alive_b);    /* POST /v1/alive, token A */
+    REC(0x02, won);        /* POST /v1/arbitrate: granted */
+    REC(0x02, lost);       /* refused: not a member of view 5 */
+    REC(0x02, member);     /* granted: a member of view 5 */
+    REC(0x02, other_half); /* refused: parent 2 is older than 5 */
+    REC(0x02, descendant); /* granted: parent 5 */
+    REC(0x02, older);      /* refused: older than 9 */
+    REC(0x02, "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":11,\"parent\":11,"
+              "\"members\":[\"beta\"]}");
+    REC(0x02, "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":11,\"members\":[\"beta\"]}");
     REC(0x04, "");      /* GET /healthz */
     REC(0x31, alive);   /* wrong token */
     REC(0x11, alive_b); /* token B: 403, not its cluster */
@@ -363,26 +412,32 @@ static void witness_seeds(void)
     seed_str("fuzz_witness_answer", "alive-error", 0, error);
     free(error);
 
-    /* the witness's answers to an arbitration of epoch 5: granted, refused */
-    struct witness_arbitrate req;
-    struct witness_verdict verdict;
-    const char *refused =
-        "{\"cluster\":\"web\",\"node\":\"beta\",\"epoch\":5,\"members\":[\"beta\"]}";
-    if (registry_cluster(&reg, FUZZ_CLUSTER, 0, "192.0.2.9", &c) < 0 ||
-        request_parse_arbitrate(arbitrate_body, strlen(arbitrate_body), &req, err, sizeof(err)) < 0)
-        abort();
-    registry_arbitrate(&reg, c, &req, &verdict);
-    answer = response_arbitrate(c, req.epoch, &verdict);
+    /* the witness's answers about epoch 5: granted, refused to a non-member
+     * (with the winner), refused for an older parent (without) */
+    answer = arbitrate_answer(&reg, won);
     seed_str("fuzz_witness_answer", "arbitrate-granted", 1, answer);
     free(answer);
-    if (request_parse_arbitrate(refused, strlen(refused), &req, err, sizeof(err)) < 0)
-        abort();
-    registry_arbitrate(&reg, c, &req, &verdict);
-    answer = response_arbitrate(c, req.epoch, &verdict);
+    answer = arbitrate_answer(&reg, lost);
     seed_str("fuzz_witness_answer", "arbitrate-refused", 1, answer);
     free(answer);
     registry_free(&reg);
+    registry_init(&reg, NULL, NULL);
+    char *first = arbitrate_body("alpha", 4, 0, "alpha", NULL);
+    char *half = arbitrate_body("beta", 5, 3, "beta", NULL);
+    free(arbitrate_answer(&reg, first));
+    answer = arbitrate_answer(&reg, half);
+    seed_str("fuzz_witness_answer", "arbitrate-refused-parent", 1, answer);
+    free(answer);
+    registry_free(&reg);
 
+    free(first);
+    free(half);
+    free(won);
+    free(lost);
+    free(member);
+    free(other_half);
+    free(descendant);
+    free(older);
     free(alive);
     free(alive_b);
 }

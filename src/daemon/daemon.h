@@ -48,6 +48,7 @@ struct daemon {
     struct peer_timing timing;          /* from conf, per link */
     struct view_machine view;           /* membership: the installed view */
     bool was_quorate, quorum_reported;
+    char quorum_how[384];        /* the reason logged last */
     uint64_t last_quorate_epoch; /* the last view this node was quorate in */
     bool stood_down; /* this node lost a tie-break: said on the disk and to the witness */
     bool witness_stood_down[VIGIL_MAX_NODES]; /* what the witness says of each node */

@@ -208,6 +208,7 @@ static void report_quorum(struct daemon *d)
     if (q) {
         d->last_quorate_epoch = d->view.epoch;
         d->last_quorate_members = d->view.members;
+        view_set_quorate(&d->view); /* the parent of the next view (docs/membership.md) */
         if (local_decides(d))
             d->tie_won = true;
     }
@@ -215,14 +216,20 @@ static void report_quorum(struct daemon *d)
      * otherwise (docs/membership.md). */
     d->stood_down = tiebreak_lost(d);
     disklink_set_state(d, d->stood_down ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING, d->view.epoch);
-    if (q == d->was_quorate && d->quorum_reported)
+    if (q == d->was_quorate && d->quorum_reported && strcmp(how, d->quorum_how) == 0)
         return;
+    /* a new reason alone (still quorate, or still not) is logged too, so
+     * that the log says on what the quorum rests at each moment */
+    bool changed = q != d->was_quorate || !d->quorum_reported;
     d->was_quorate = q;
     d->quorum_reported = true;
+    snprintf(d->quorum_how, sizeof(d->quorum_how), "%s", how);
     if (q)
-        log_notice("quorum: this node is quorate (%s)", how);
-    else
+        log_notice("quorum: this node is %squorate (%s)", changed ? "" : "still ", how);
+    else if (changed)
         log_warn("quorum: this node is NOT quorate (%s); it manages no resources", how);
+    else
+        log_info("quorum: this node is still NOT quorate (%s)", how);
 }
 
 static void handle_out(struct daemon *d, const struct view_out *out, const char *cause)
@@ -332,12 +339,14 @@ static int arbiter_link(const struct daemon *d)
     return -1;
 }
 
-/* Does the installed view need the witness's grant to be quorate? */
+/* Does the installed view need the witness's grant to be quorate? Only a
+ * current view is asked about (every member still seen): the witness grants
+ * whole views, and a view that lost a member waits for the next one. */
 static bool needs_grant(const struct daemon *d)
 {
     int votes[VIGIL_MAX_NODES];
 
-    if (!d->view.members || d->conf.quorum == QUORUM_NONE)
+    if (!view_current(&d->view) || d->conf.quorum == QUORUM_NONE)
         return false;
     if (d->conf.quorum == QUORUM_WITNESS)
         return true;
@@ -346,9 +355,11 @@ static bool needs_grant(const struct daemon *d)
            QUORUM_TIE;
 }
 
-/* Ask the witness for the installed view when it needs a grant: about the
- * last epoch this node was quorate in, which both halves of a split share
- * (docs/membership.md). With quorum = witness, smaller sides wait a little
+/* Ask the witness to grant the installed view when it needs a grant: its
+ * epoch, its parent (the newest epoch its members installed as quorate)
+ * and its members. The witness grants a view newer than the last one it
+ * granted only if it descends from it (docs/membership.md "Quorum",
+ * docs/witness-api.md). With quorum = witness, smaller sides wait a little
  * longer, so that the larger side asks first. */
 static void arbitrate(struct daemon *d, vg_usec_t now)
 {
@@ -358,11 +369,10 @@ static void arbitrate(struct daemon *d, vg_usec_t now)
 
     if (!needs_grant(d) || l < 0)
         return;
-    if (d->arb.view_epoch != d->view.epoch ||
-        d->arb.side != (d->view.members & d->view.candidate)) {
+    if (d->arb.view_epoch != d->view.epoch || d->arb.side != d->view.members) {
         int missing = d->conf.n_nodes - view_count(d->view.members);
         d->arb.view_epoch = d->view.epoch;
-        d->arb.side = d->view.members & d->view.candidate;
+        d->arb.side = d->view.members;
         d->arb.state = ARB_NONE;
         d->arb.next_try =
             now + (d->conf.quorum == QUORUM_WITNESS ? (vg_usec_t)missing * d->conf.interval : 0);
@@ -371,20 +381,16 @@ static void arbitrate(struct daemon *d, vg_usec_t now)
     if ((d->arb.state != ARB_NONE && d->arb.state != ARB_ERROR) || now < d->arb.next_try ||
         witness_http_busy(d->witness_arb[l]))
         return;
-    /* the side this node is on: the members it still sees, not the whole
-     * view (the other half is in it too, until the next view) */
-    node_mask side = d->view.members & d->view.candidate;
     for (int i = 0; i < d->conf.n_nodes; i++)
-        if (side & NODE_BIT(i))
+        if (d->view.members & NODE_BIT(i))
             names[n++] = d->conf.nodes[i].name;
-    d->arb.asked = d->last_quorate_epoch;
+    d->arb.asked = d->view.epoch;
     char *body = witness_arbitrate_body(d->conf.cluster_name, d->conf.nodes[d->self].name,
-                                        d->arb.asked, names, n);
+                                        d->view.epoch, d->view.parent, names, n);
     if (body && witness_http_post(d->witness_arb[l], "/v1/arbitrate", body) == 0) {
         d->arb.state = ARB_ASKING;
-        log_notice("view %" PRIu64 ": asking the witness to settle it (last quorate epoch %" PRIu64
-                   ")",
-                   d->view.epoch, d->arb.asked);
+        log_notice("view %" PRIu64 ": asking the witness to grant it (parent: view %" PRIu64 ")",
+                   d->view.epoch, d->view.parent);
     }
     free(body);
 }
@@ -396,8 +402,8 @@ void membership_on_arbitration(struct daemon *d, long status, const char *body, 
     char reason[256], why[256];
 
     if (d->arb.state != ARB_ASKING || d->arb.view_epoch != d->view.epoch ||
-        d->arb.side != (d->view.members & d->view.candidate))
-        return; /* the view or the side changed meanwhile: the next tick asks again */
+        d->arb.side != d->view.members)
+        return; /* the view changed meanwhile: the next tick asks again */
     if (err || status != 200 ||
         witness_arbitrate_answer_parse(body, len, d->arb.asked, &granted, reason, sizeof(reason),
                                        why, sizeof(why)) < 0) {
@@ -423,9 +429,8 @@ void membership_on_arbitration(struct daemon *d, long status, const char *body, 
 bool membership_quorate(const struct daemon *d, const char **how)
 {
     int votes[VIGIL_MAX_NODES];
-    bool granted = d->arb.view_epoch == d->view.epoch &&
-                   d->arb.side == (d->view.members & d->view.candidate) &&
-                   d->arb.state == ARB_GRANTED;
+    bool granted = d->arb.view_epoch == d->view.epoch && d->arb.side == d->view.members &&
+                   view_current(&d->view) && d->arb.state == ARB_GRANTED;
 
     votes_of(d, votes);
     if (!d->view.members) {
@@ -441,7 +446,10 @@ bool membership_quorate(const struct daemon *d, const char **how)
             *how = "witness: granted this view";
             return true;
         }
-        *how = d->arb.view_epoch == d->view.epoch ? d->arb.why : "asking the witness";
+        if (!view_current(&d->view))
+            *how = "a member of the view is gone; the witness is asked about the next view";
+        else
+            *how = d->arb.view_epoch == d->view.epoch ? d->arb.why : "asking the witness";
         return false;
     }
     /* Only the members this node still sees count: a view that lost a
@@ -465,6 +473,9 @@ bool membership_quorate(const struct daemon *d, const char **how)
         }
         if (arbiter_link(d) < 0)
             *how = "exactly half of the votes and no tie-breaker configured";
+        else if (!view_current(&d->view))
+            *how = "exactly half of the votes; the witness is asked once the nodes still seen "
+                   "have agreed on their view";
         else if (d->arb.view_epoch == d->view.epoch)
             *how = d->arb.why;
         else

@@ -64,6 +64,8 @@ int view_lowest(node_mask m);
  * that a restarted coordinator does not reuse its old epochs. 0 means no
  * view. */
 #define VIEW_EPOCH_NODE_BITS 8
+/* the index no node has (VIGIL_MAX_NODES is far below): see view_init */
+#define VIEW_EPOCH_INDEX_NONE 0xFF
 
 enum view_msg_type { VIEW_PROPOSE = 1, VIEW_ACK = 2, VIEW_NACK = 3, VIEW_COMMIT = 4 };
 
@@ -72,8 +74,8 @@ struct view_msg {
     int to;
     uint64_t epoch;
     node_mask members; /* PROPOSE, COMMIT */
-    uint64_t aux;      /* ACK: sender's last committed epoch; NACK: the highest epoch
-                          it has seen; COMMIT: the parent epoch */
+    uint64_t aux;      /* ACK: the sender's last quorate epoch; NACK: the highest epoch
+                          it has seen or promised; COMMIT: the parent epoch */
 };
 
 #define VIEW_OUT_MAX (2 * VIGIL_MAX_NODES)
@@ -96,7 +98,8 @@ struct view_machine {
     /* the installed view; epoch 0 and members 0: none */
     uint64_t epoch;
     node_mask members;
-    uint64_t parent;
+    uint64_t parent;        /* the newest last-quorate epoch of its members (see below) */
+    uint64_t last_quorate;  /* the last view this node installed as quorate (view_set_quorate) */
     uint64_t max_seen;      /* the highest epoch seen anywhere */
     uint64_t counter_floor; /* see view_init() */
     uint64_t promised;      /* the highest epoch this node accepted */
@@ -118,9 +121,15 @@ struct view_machine {
 };
 
 /* counter_floor: the epoch counter this node proposes above, whatever it
- * has seen. A restarted node does not remember the epochs it issued, so
- * the daemon passes the wall clock in microseconds: a restart never issues
- * an epoch it issued before (unless the clock went back). */
+ * has seen, and the counter it has promised already: it accepts only
+ * proposals above it. A restarted node does not remember the epochs it
+ * issued or promised, so the daemon passes the wall clock in microseconds:
+ * a restart never issues an epoch it issued before, and never accepts a
+ * proposal older than one it accepted before it restarted (every epoch
+ * issued before is below the clock, unless a clock is ahead of this one by
+ * more than the restart took; docs/membership.md). A node that refuses a
+ * proposal below it says so in its NACK, and the coordinator proposes
+ * above it. */
 void view_init(struct view_machine *vm, int n, int self, uint64_t counter_floor, vg_usec_t now);
 
 /* Every interval, and whenever the candidate may have changed. */
@@ -129,12 +138,17 @@ void view_tick(struct view_machine *vm, node_mask candidate, const struct view_t
 
 void view_on_propose(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
                      vg_usec_t now, struct view_out *out);
-void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_committed,
+void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_quorate,
                  vg_usec_t now, struct view_out *out);
 void view_on_nack(struct view_machine *vm, int from, uint64_t epoch, uint64_t seen,
                   struct view_out *out);
 void view_on_commit(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
                     uint64_t parent, struct view_out *out);
+/* The daemon counts the installed view as quorate. Its epoch becomes this
+ * node's last quorate epoch: what this node's ACKs carry, and so the
+ * parent of the next view it joins. A tie asks the witness with that
+ * parent (docs/membership.md "Quorum", model/view.pml). */
+void view_set_quorate(struct view_machine *vm);
 /* A heartbeat says which view its sender has installed. */
 void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_mask members,
                        struct view_out *out);

@@ -33,6 +33,11 @@ void view_init(struct view_machine *vm, int n, int self, uint64_t counter_floor,
     vm->n = n;
     vm->self = self;
     vm->counter_floor = counter_floor;
+    /* as if it had promised the highest epoch of its floor's counter: no
+     * real epoch has index VIEW_EPOCH_INDEX_NONE, so no proposal or commit
+     * ever matches it */
+    vm->promised = (counter_floor << VIEW_EPOCH_NODE_BITS) | VIEW_EPOCH_INDEX_NONE;
+    vm->max_seen = vm->promised;
     vm->candidate = NODE_BIT(self);
     vm->candidate_since = now;
 }
@@ -48,10 +53,11 @@ static void install(struct view_machine *vm, uint64_t epoch, node_mask members, 
     out->installed = true;
 }
 
-/* Every member accepted: install, and tell them. */
+/* Every member accepted: install, and tell them. The parent is the newest
+ * last quorate epoch among the members (their ACKs and this node's own). */
 static void commit(struct view_machine *vm, vg_usec_t now, struct view_out *out)
 {
-    uint64_t parent = vm->p_parent > vm->epoch ? vm->p_parent : vm->epoch;
+    uint64_t parent = vm->p_parent > vm->last_quorate ? vm->p_parent : vm->last_quorate;
 
     vm->proposing = false;
     install(vm, vm->p_epoch, vm->p_members, parent, out);
@@ -73,7 +79,7 @@ static void start_proposal(struct view_machine *vm, vg_usec_t now, struct view_o
     seen(vm, vm->p_epoch);
     vm->p_members = vm->candidate;
     vm->p_acked = NODE_BIT(vm->self);
-    vm->p_parent = vm->epoch;
+    vm->p_parent = vm->last_quorate;
     vm->p_started = vm->p_sent = now;
     vm->c_pending = 0;
     if (vm->p_acked == vm->p_members) {
@@ -122,7 +128,7 @@ void view_on_propose(struct view_machine *vm, int from, uint64_t epoch, node_mas
               (members & NODE_BIT(from)) && epoch > vm->promised && members == vm->candidate;
     if (!ok) {
         if (epoch == vm->promised && members == vm->candidate && from == view_lowest(members))
-            send(out, VIEW_ACK, from, epoch, 0, vm->epoch); /* a retransmission: ack again */
+            send(out, VIEW_ACK, from, epoch, 0, vm->last_quorate); /* a retransmission: ack again */
         else
             send(out, VIEW_NACK, from, epoch, 0,
                  vm->max_seen > vm->promised ? vm->max_seen : vm->promised);
@@ -130,18 +136,18 @@ void view_on_propose(struct view_machine *vm, int from, uint64_t epoch, node_mas
     }
     vm->promised = epoch;
     vm->proposing = false; /* a proposal of our own is overtaken */
-    send(out, VIEW_ACK, from, epoch, 0, vm->epoch);
+    send(out, VIEW_ACK, from, epoch, 0, vm->last_quorate);
 }
 
-void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_committed,
+void view_on_ack(struct view_machine *vm, int from, uint64_t epoch, uint64_t last_quorate,
                  vg_usec_t now, struct view_out *out)
 {
     memset(out, 0, sizeof(*out));
     if (!vm->proposing || epoch != vm->p_epoch || !(vm->p_members & NODE_BIT(from)))
         return;
     vm->p_acked |= NODE_BIT(from);
-    if (last_committed > vm->p_parent)
-        vm->p_parent = last_committed;
+    if (last_quorate > vm->p_parent)
+        vm->p_parent = last_quorate;
     if (vm->p_acked == vm->p_members)
         commit(vm, now, out);
 }
@@ -180,9 +186,11 @@ void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_m
         return;
     if (members & NODE_BIT(vm->self)) {
         /* It installed a view with this node in it: this node accepted that
-         * proposal, so the commit was lost on the way. */
+         * proposal, so the commit was lost on the way. The heartbeat has no
+         * parent: this node's own last quorate epoch is a lower bound (at
+         * worst the witness refuses). */
         if (epoch == vm->promised)
-            install(vm, epoch, members, vm->epoch, out);
+            install(vm, epoch, members, vm->last_quorate, out);
         return;
     }
     if ((vm->members & NODE_BIT(from)) && (members & vm->members & ~NODE_BIT(from))) {
@@ -192,6 +200,12 @@ void view_on_heartbeat(struct view_machine *vm, int from, uint64_t epoch, node_m
         vm->members = 0;
         out->left_out = true;
     }
+}
+
+void view_set_quorate(struct view_machine *vm)
+{
+    if (vm->members)
+        vm->last_quorate = vm->epoch;
 }
 
 bool view_current(const struct view_machine *vm)

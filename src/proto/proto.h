@@ -195,9 +195,11 @@ char *witness_alive_body(const char *cluster, const char *node, uint64_t incarna
 int witness_alive_answer_parse(const char *body, size_t len, const char *cluster,
                                struct witness_answer *out, char *err, size_t errlen);
 
-/* Build the body of POST /v1/arbitrate: this node asks for `epoch` on
- * behalf of the side `members` (names). malloc'd text or NULL. */
-char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch,
+/* Build the body of POST /v1/arbitrate: this node asks that the view of
+ * `epoch` it installed be granted, on behalf of the side `members` (names,
+ * this node among them); `parent` is the epoch of the last view known to
+ * have been quorate (0: none), older than `epoch`. malloc'd text or NULL. */
+char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch, uint64_t parent,
                              const char *const *members, int n_members);
 
 /* Parse its answer (pure): 0 with *granted, or -EINVAL with what is wrong

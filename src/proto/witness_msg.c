@@ -104,15 +104,15 @@ out:
     return r;
 }
 
-char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch,
+char *witness_arbitrate_body(const char *cluster, const char *node, uint64_t epoch, uint64_t parent,
                              const char *const *members, int n_members)
 {
     json_t *m = json_array();
 
     for (int i = 0; m && i < n_members; i++)
         json_array_append_new(m, json_string(members[i]));
-    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "cluster", cluster, "node", node, "epoch",
-                          (json_int_t)epoch, "members", m);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o}", "cluster", cluster, "node", node, "epoch",
+                          (json_int_t)epoch, "parent", (json_int_t)parent, "members", m);
     if (!o)
         return NULL;
     char *text = json_dumps(o, JSON_COMPACT);

@@ -1,5 +1,5 @@
 /* What the witness knows: clusters (created on first contact), their nodes
- * with when each last reported, and the arbitrated view epochs. Pure: the
+ * with when each last reported, and the views granted. Pure: the
  * time is an argument, events go to a callback, memory is bounded by the
  * limits in witness.h. */
 #include "witness.h"
@@ -155,30 +155,67 @@ static const struct witness_grant *add_grant(struct witness_cluster *c,
     return g;
 }
 
+/* "a, b, c" for a refusal, cut to "a, b and 62 more" when the names do
+ * not fit in size (a grant holds up to WITNESS_MAX_NODES of them): each name
+ * goes in only if the count of those after it still fits behind it. */
+static void list_members(const struct witness_grant *g, char *buf, size_t size)
+{
+    char more[32];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < g->n_members; i++) {
+        const char *sep = i == 0 ? "" : ", ";
+        int after = g->n_members - i - 1;
+        size_t need = len + strlen(sep) + strlen(g->members[i]);
+
+        if (after > 0)
+            need += (size_t)snprintf(more, sizeof(more), " and %d more", after);
+        if (need >= size) {
+            snprintf(buf + len, size - len, " and %d more", after + 1);
+            return;
+        }
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, g->members[i]);
+    }
+}
+
 void registry_arbitrate(struct registry *r, struct witness_cluster *c,
                         const struct witness_arbitrate *req, struct witness_verdict *v)
 {
-    uint64_t newest = c->n_grants > 0 ? c->grants[c->n_grants - 1].epoch : 0;
+    const struct witness_grant *last = c->n_grants > 0 ? &c->grants[c->n_grants - 1] : NULL;
+    char members[256];
 
     memset(v, 0, sizeof(*v));
-    if (c->n_grants > 0 && req->epoch < newest) {
+    v->newest = last ? last->epoch : 0;
+    if (last && req->epoch < last->epoch) {
         v->winner = find_grant(c, req->epoch);
-        v->newest = newest;
         snprintf(v->reason, sizeof(v->reason),
                  "epoch %" PRIu64 " is older than epoch %" PRIu64
-                 ", the newest arbitrated for this cluster",
-                 req->epoch, newest);
+                 ", the newest granted for this cluster",
+                 req->epoch, last->epoch);
         return;
     }
-    if (c->n_grants > 0 && req->epoch == newest) {
-        v->winner = &c->grants[c->n_grants - 1];
-        v->newest = newest;
-        v->granted = grant_has(v->winner, req->node);
-        if (!v->granted)
+    if (last && req->epoch == last->epoch) {
+        /* the rest of the granted view, or a retry */
+        v->winner = last;
+        v->granted = grant_has(last, req->node);
+        if (!v->granted) {
+            list_members(last, members, sizeof(members));
             snprintf(v->reason, sizeof(v->reason),
-                     "epoch %" PRIu64 " was granted to the side of node '%s', and '%s' is not "
-                     "one of its members",
-                     req->epoch, v->winner->node, req->node);
+                     "epoch %" PRIu64 " was granted to the side of node '%s' (members %s), and "
+                     "'%s' is not one of its members",
+                     req->epoch, last->node, members, req->node);
+        }
+        return;
+    }
+    if (last && req->parent < last->epoch) {
+        /* a view that does not descend from the last one granted: the other
+         * half of a split, or a half that lost and formed views of its own */
+        snprintf(v->reason, sizeof(v->reason),
+                 "its parent epoch %" PRIu64 " is older than epoch %" PRIu64
+                 ", the last view granted (to the side of node '%s'): only a view that "
+                 "descends from it can be granted",
+                 req->parent, last->epoch, last->node);
         return;
     }
     v->winner = add_grant(c, req);

@@ -247,10 +247,35 @@ static int get_members(json_t *obj, struct witness_arbitrate *out, char *err, si
     return 0;
 }
 
+/* "epoch" and "parent": the view asked for, and the last quorate view it
+ * descends from, which must be older. */
+static int get_epochs(json_t *obj, struct witness_arbitrate *out, char *err, size_t errlen)
+{
+    json_int_t epoch, parent;
+    int r;
+
+    if ((r = get_integer(obj, "epoch", 0, INT64_MAX, &epoch, err, errlen)) < 0)
+        return r;
+    if (!json_object_get(obj, "parent"))
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'parent' is missing: send the epoch of the last view known to "
+                           "be quorate (0 if there is none)");
+    if ((r = get_integer(obj, "parent", 0, INT64_MAX, &parent, err, errlen)) < 0)
+        return r;
+    if (parent >= epoch)
+        return errbuf_fail(err, errlen, -EINVAL,
+                           "field 'parent' (%lld) must be smaller than field 'epoch' (%lld): it "
+                           "is the epoch of the last view known to be quorate, an older view "
+                           "than the one asked for (0 if there is none)",
+                           (long long)parent, (long long)epoch);
+    out->epoch = (uint64_t)epoch;
+    out->parent = (uint64_t)parent;
+    return 0;
+}
+
 int request_parse_arbitrate(const char *body, size_t len, struct witness_arbitrate *out, char *err,
                             size_t errlen)
 {
-    json_int_t epoch;
     json_t *root;
     int r;
 
@@ -261,12 +286,11 @@ int request_parse_arbitrate(const char *body, size_t len, struct witness_arbitra
     if ((r = get_name(root, "cluster", true, out->cluster, sizeof(out->cluster), err, errlen)) <
             0 ||
         (r = get_name(root, "node", true, out->node, sizeof(out->node), err, errlen)) < 0 ||
-        (r = get_integer(root, "epoch", 0, INT64_MAX, &epoch, err, errlen)) < 0 ||
+        (r = get_epochs(root, out, err, errlen)) < 0 ||
         (r = get_members(root, out, err, errlen)) < 0) {
         json_decref(root);
         return r;
     }
-    out->epoch = (uint64_t)epoch;
     json_decref(root);
     return 0;
 }

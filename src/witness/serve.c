@@ -161,12 +161,13 @@ static void serve_arbitrate(struct witness *w, const struct witness_request *req
     rep->body = response_arbitrate(c, a.epoch, &v);
     if (v.granted)
         snprintf(rep->note, sizeof(rep->note),
-                 "cluster '%s': epoch %" PRIu64 " granted to node %s (side of %s, %d member(s))",
-                 c->name, a.epoch, a.node, v.winner->node, v.winner->n_members);
+                 "cluster '%s': epoch %" PRIu64 " (parent %" PRIu64
+                 ") granted to node %s (side of %s, %d member(s))",
+                 c->name, a.epoch, a.parent, a.node, v.winner->node, v.winner->n_members);
     else
         snprintf(rep->note, sizeof(rep->note),
-                 "cluster '%s': epoch %" PRIu64 " refused to node %s: %s", c->name, a.epoch, a.node,
-                 v.reason);
+                 "cluster '%s': epoch %" PRIu64 " (parent %" PRIu64 ") refused to node %s: %s",
+                 c->name, a.epoch, a.parent, a.node, v.reason);
 }
 
 void witness_serve(struct witness *w, const struct witness_request *req, vg_usec_t now,

@@ -1,6 +1,7 @@
 /* vigil-witness: a small HTTP(S) service on a third machine that records
  * which nodes of each cluster are alive and arbitrates a split (one winner per
- * view epoch). docs/witness-api.md is the contract.
+ * view epoch, to views that descend from the last one granted).
+ * docs/witness-api.md is the contract.
  *
  * The parts, from the bytes inward:
  *   http.c      libmicrohttpd glue: connections, bodies, the lock (I/O)
@@ -80,12 +81,13 @@ struct witness_alive {
     char *sees;                   /* compact JSON object text, malloc'd; "{}" when not given */
 };
 
-/* POST /v1/arbitrate */
+/* POST /v1/arbitrate: a side asks that the view it installed be granted. */
 struct witness_arbitrate {
     char cluster[WITNESS_CLUSTER_MAX];
     char node[WITNESS_NAME_MAX];
-    uint64_t epoch;
-    int n_members;
+    uint64_t epoch;  /* the view's epoch */
+    uint64_t parent; /* the epoch of the last view known to be quorate, < epoch; 0: none */
+    int n_members;   /* the view's members, node among them */
     char members[WITNESS_MAX_NODES][WITNESS_NAME_MAX];
 };
 
@@ -111,7 +113,8 @@ struct witness_node {
     bool lost; /* no report for 2 x timeout_ms (set by registry_sweep) */
 };
 
-/* One arbitrated epoch: the side that asked first, as it described itself. */
+/* One granted view: its epoch, and the side that asked first, as it
+ * described itself. */
 struct witness_grant {
     uint64_t epoch;
     char node[WITNESS_NAME_MAX]; /* the first to ask */
@@ -124,7 +127,7 @@ struct witness_cluster {
     int token; /* index of the token it was created with */
     int n_nodes;
     struct witness_node nodes[WITNESS_MAX_NODES];
-    int n_grants; /* grants[] in increasing epoch order, the newest last */
+    int n_grants; /* grants[] in increasing epoch order; the newest, last, decides */
     struct witness_grant grants[WITNESS_MAX_EPOCHS];
 };
 
@@ -155,8 +158,8 @@ struct registry {
 /* The outcome of one arbitration request. */
 struct witness_verdict {
     bool granted;
-    const struct witness_grant *winner; /* the grant of that epoch, NULL if forgotten */
-    uint64_t newest;                    /* newest epoch granted in the cluster */
+    const struct witness_grant *winner; /* the grant of that epoch; NULL if none or forgotten */
+    uint64_t newest;                    /* newest epoch granted in the cluster (0: none) */
     char reason[512];                   /* why not, when !granted */
 };
 
@@ -174,9 +177,12 @@ int registry_cluster(struct registry *r, const char *name, int token, const char
 int registry_alive(struct registry *r, struct witness_cluster *c, struct witness_alive *a,
                    const char *addr, vg_usec_t now);
 
-/* Arbitrate a view epoch: the first request for an epoch wins and its member
- * list is recorded; a later one for that epoch is granted only to a recorded
- * member; an epoch older than the newest granted is refused. */
+/* Arbitrate a view against G, the last view granted in the cluster: G's
+ * epoch again is granted to G's recorded members only; a newer epoch only
+ * when nothing was granted yet or its parent is no older than G (it
+ * descends from G), and it becomes G; an older one never. So two views
+ * granted one after the other cannot both be current halves of a split
+ * (docs/witness-api.md, docs/membership.md "The model"). */
 void registry_arbitrate(struct registry *r, struct witness_cluster *c,
                         const struct witness_arbitrate *req, struct witness_verdict *v);
 

@@ -4,6 +4,7 @@ the witness grants is quorate, the other is not, and without the witness
 neither is. docs/membership.md says how the witness is asked."""
 
 import random
+import re
 import time
 
 import pytest
@@ -103,6 +104,21 @@ def test_witness_and_lan_gone_neither_side_quorate(wlab):
     assert not two_disjoint_quorate(views(lab))
 
 
+LOG_RE = re.compile(r"^\[\s*(\d+\.\d+)\] vigild\[([^\]]+)\] (\w+): (.*)$")
+
+
+def first_log_line(lab, node, text, after):
+    """Monotonic time of the first line of `node`'s log at or after `after`
+    whose message holds `text`, or None."""
+    with open(lab.nodes[node].log, errors="replace") as f:
+        for line in f:
+            m = LOG_RE.match(line.rstrip("\n"))
+            if m and m.group(2) == node and float(m.group(1)) >= after - 0.001 \
+                    and text in m.group(4):
+                return float(m.group(1))
+    return None
+
+
 @pytest.fixture
 def dlab2(make_lab):
     why = vigil_lab.missing_requirements(daemon=True, disk=True)
@@ -118,6 +134,7 @@ def test_disk_tiebreak_lower_priority_stands_down_and_winner_waits(dlab2, cut):
     """No witness, a shared disk: n2 (the higher id) stands down and writes so
     on the disk; n1 is quorate only once it has read that, never before."""
     lab = dlab2
+    t_cut = time.monotonic()
     lab.link_down(cut, "lan1")
     t0 = time.monotonic()
     seen_wait = False
@@ -143,9 +160,15 @@ def test_disk_tiebreak_lower_priority_stands_down_and_winner_waits(dlab2, cut):
         vs = views(lab)
         assert vs["n1"]["quorate"] and not vs["n2"]["quorate"], lab.explain(repr(vs))
         time.sleep(0.05)
-    with open(lab.nodes["n1"].log, errors="replace") as f:
-        log1 = f.read()
-    assert "waiting for n2 to write that it stood down" in log1 or seen_wait, log1[-2000:]
+    # n1 counted the tie as won only after n2 had decided to stand down:
+    # either the test saw it wait, or its log says when it counted the tie
+    # won, and that is after n2's log says it lost (one monotonic clock)
+    t_lost = first_log_line(lab, "n2", "lost the disk tie-break", t_cut)
+    t_won = first_log_line(lab, "n1", "n2 stood down (confirmed on the disk)", t_cut)
+    assert t_lost is not None and t_won is not None, lab.explain(
+        "n2 lost at %r, n1 confirmed at %r" % (t_lost, t_won))
+    assert seen_wait or t_won >= t_lost, lab.explain(
+        "n1 counted n2 as stood down at %.3f, before n2 lost the tie at %.3f" % (t_won, t_lost))
     lab.link_up(cut, "lan1")
     lab.wait_converged(timeout=10.0)
     slots = {s["name"]: s for s in lab.disk_dump()["slots"]}

@@ -125,8 +125,11 @@ class Witness:
                 "timeout_ms": timeout_ms, "sees": sees or {}, "state": "running"}
         return self.request("POST", "/v1/alive", body, which=which)
 
-    def arbitrate(self, cluster, node, epoch, members, conn=None):
-        body = {"cluster": cluster, "node": node, "epoch": epoch, "members": members}
+    def arbitrate(self, cluster, node, epoch, parent, members, conn=None):
+        """node asks, for its side `members`, that view `epoch` (whose parent,
+        the last view known to be quorate, is `parent`) be granted."""
+        body = {"cluster": cluster, "node": node, "epoch": epoch, "parent": parent,
+                "members": members}
         return self.request("POST", "/v1/arbitrate", body, conn=conn)
 
     def stop(self):
@@ -217,9 +220,10 @@ def test_lost_and_back_in_contact_logged(witness):
     witness.wait_log(r"cluster 'lossy': node alpha back in contact", timeout=3.0)
 
 
-def race(witness, cluster, epoch, sides):
-    """Every side asks for `epoch` at the same moment (connections made
-    first, a barrier, then the requests); -> [(side, reply body)]."""
+def race(witness, cluster, epoch, parent, sides):
+    """Every side asks for view `epoch` on top of `parent` at the same moment
+    (connections made first, a barrier, then the requests);
+    -> [(side, reply body)]."""
     barrier = threading.Barrier(len(sides), timeout=REQUEST_TIMEOUT)
     results = [None] * len(sides)
 
@@ -228,7 +232,8 @@ def race(witness, cluster, epoch, sides):
         try:
             conn.connect()
             barrier.wait()
-            results[i] = witness.arbitrate(cluster, sides[i][0], epoch, sides[i], conn=conn)
+            results[i] = witness.arbitrate(cluster, sides[i][0], epoch, parent, sides[i],
+                                           conn=conn)
         finally:
             conn.close()
 
@@ -245,9 +250,10 @@ def race(witness, cluster, epoch, sides):
 
 
 def test_arbitration_exactly_one_side_wins(witness):
+    # 20 splits, each of the view granted last (the cluster healed between)
     left, right = ["alpha", "beta"], ["gamma"]
-    for epoch in range(1, 21):
-        outcome = race(witness, CLUSTER, epoch, [left, right])
+    for parent, epoch in zip(range(0, 200, 10), range(10, 201, 10)):
+        outcome = race(witness, CLUSTER, epoch, parent, [left, right])
         winners = [side for side, body in outcome if body["granted"]]
         assert len(winners) == 1, outcome
         won = winners[0]
@@ -258,18 +264,52 @@ def test_arbitration_exactly_one_side_wins(witness):
                 assert "reason" in body
         # the rest of the winning side is granted too; the losing side stays refused
         for node in won:
-            assert witness.arbitrate(CLUSTER, node, epoch, won)[2]["granted"] is True
-        assert witness.arbitrate(CLUSTER, lost[0], epoch, lost)[2]["granted"] is False
+            assert witness.arbitrate(CLUSTER, node, epoch, parent, won)[2]["granted"] is True
+        assert witness.arbitrate(CLUSTER, lost[0], epoch, parent, lost)[2]["granted"] is False
     # an older epoch is refused, with the reason
-    status, _, body = witness.arbitrate(CLUSTER, "alpha", 3, left)
+    status, _, body = witness.arbitrate(CLUSTER, "alpha", 30, 20, left)
     assert status == 200 and body["granted"] is False
-    assert "older" in body["reason"] and body["newest_epoch"] == 20
+    assert "older" in body["reason"] and body["newest_epoch"] == 200
 
     # eight sides at once: still one winner
     sides = [["n%d" % i] for i in range(8)]
-    outcome = race(witness, "eight", 1, sides)
+    outcome = race(witness, "eight", 1, 0, sides)
     assert sum(1 for _, body in outcome if body["granted"]) == 1
-    witness.wait_log(r"cluster 'eight': epoch 1 granted to node n\d")
+    witness.wait_log(r"cluster 'eight': epoch 1 \(parent 0\) granted to node n\d")
+
+
+def test_arbitration_two_halves_with_different_parents(witness):
+    """docs/membership.md "The model": a COMMIT lost just before a split
+    leaves the halves with different parents; both views are newer than
+    anything granted, and only the one that descends from the granted view
+    may be granted."""
+    cl = "two halves"
+    status, _, body = witness.arbitrate(cl, "a", 10, 5, ["a"])
+    assert status == 200 and body["granted"] is True, body
+    assert body["winner"] == {"epoch": 10, "node": "a", "members": ["a"]}
+    # a retry, and someone outside view 10
+    assert witness.arbitrate(cl, "a", 10, 5, ["a"])[2]["granted"] is True
+    body = witness.arbitrate(cl, "b", 10, 5, ["b"])[2]
+    assert body["granted"] is False
+    assert "'b' is not one of its members" in body["reason"], body
+    # the other half: view 12, also on top of view 5
+    status, _, body = witness.arbitrate(cl, "b", 12, 5, ["b"])
+    assert status == 200 and body["granted"] is False, body
+    assert body["newest_epoch"] == 10 and "winner" not in body
+    assert ("its parent epoch 5 is older than epoch 10, the last view granted (to the side of "
+            "node 'a')") in body["reason"], body
+    # a view that descends from view 10, and the rest of it
+    assert witness.arbitrate(cl, "a", 12, 10, ["a", "c"])[2]["granted"] is True
+    assert witness.arbitrate(cl, "c", 12, 10, ["c", "a"])[2]["granted"] is True
+    assert witness.arbitrate(cl, "b", 12, 10, ["b"])[2]["granted"] is False
+    body = witness.arbitrate(cl, "a", 10, 5, ["a"])[2]
+    assert body["granted"] is False and "older than epoch 12" in body["reason"]
+    # the log says what was asked, parent included
+    witness.wait_log(r"cluster 'two halves': epoch 10 \(parent 5\) granted to node a "
+                     r"\(side of a, 1 member\(s\)\)")
+    witness.wait_log(r"cluster 'two halves': epoch 12 \(parent 5\) refused to node b: its parent "
+                     r"epoch 5 is older than epoch 10")
+    witness.wait_log(r"cluster 'two halves': epoch 12 \(parent 10\) granted to node a")
 
 
 def test_bad_token_is_401(witness):
@@ -301,8 +341,18 @@ def test_bad_requests(witness):
                                                            "timeout_ms": "soon"})
     assert status == 400 and "timeout_ms" in body["error"]
     status, _, body = witness.request("POST", "/v1/arbitrate", {"cluster": "web", "node": "a",
-                                                               "epoch": 1, "members": ["b"]})
+                                                               "epoch": 1, "parent": 0,
+                                                               "members": ["b"]})
     assert status == 400 and "members" in body["error"]
+    # parent: required, and older than the epoch asked for
+    status, _, body = witness.request("POST", "/v1/arbitrate", {"cluster": "web", "node": "a",
+                                                               "epoch": 8, "members": ["a"]})
+    assert status == 400 and "field 'parent' is missing" in body["error"], body
+    status, _, body = witness.request("POST", "/v1/arbitrate", {"cluster": "web", "node": "a",
+                                                               "epoch": 8, "parent": 8,
+                                                               "members": ["a"]})
+    assert status == 400, body
+    assert "field 'parent' (8) must be smaller than field 'epoch' (8)" in body["error"], body
     status, _, body = witness.request("GET", "/nowhere")
     assert status == 404 and "error" in body
     status, headers, body = witness.request("GET", "/v1/alive")
@@ -372,7 +422,7 @@ def test_https_with_self_signed_certificate(start_witness, tmp_path):
         assert status == 200 and body == {"ok": True}
     status, _, body = w.alive(CLUSTER, "alpha")
     assert status == 200 and list(body["nodes"]) == ["alpha"]
-    assert w.arbitrate(CLUSTER, "alpha", 1, ["alpha"])[2]["granted"] is True
+    assert w.arbitrate(CLUSTER, "alpha", 1, 0, ["alpha"])[2]["granted"] is True
     assert w.request("POST", "/v1/alive", {}, token="wrong")[0] == 401
     # plain HTTP on the HTTPS port gets no answer
     host, port = w.addrs[0]

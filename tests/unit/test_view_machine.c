@@ -102,6 +102,110 @@ static void test_restarted_member_is_taken_in_again(void **state)
     assert_true(a.lagging == 0);
 }
 
+/* Agree on the view `members` (coordinator a, one member b) by hand. */
+static uint64_t agree(struct view_machine *a, struct view_machine *b, node_mask members,
+                      vg_usec_t now)
+{
+    struct view_out out, out2;
+
+    view_tick(b, members, &timing, now, &out2);
+    view_tick(a, members, &timing, now, &out);
+    view_tick(a, members, &timing, now + timing.settle, &out);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.msgs[0].type, VIEW_PROPOSE);
+    uint64_t e = out.msgs[0].epoch;
+    view_on_propose(b, a->self, e, members, now, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_ACK);
+    view_on_ack(a, b->self, e, out2.msgs[0].aux, now, &out);
+    assert_true(out.installed);
+    view_on_commit(b, a->self, e, members, out.msgs[0].aux, &out2);
+    assert_true(out2.installed);
+    assert_true(a->epoch == e && b->epoch == e && a->parent == b->parent);
+    return e;
+}
+
+/* A view's parent is the newest epoch its members installed as quorate,
+ * not the last one they installed: a view without quorum never moves it. */
+static void test_parent_is_the_last_quorate_view(void **state)
+{
+    struct view_machine a, b, c;
+    struct view_out out;
+    node_mask ab = BIT(0) | BIT(1);
+
+    view_init(&a, 3, 0, 0, 0);
+    view_init(&b, 3, 1, 0, 0);
+    view_init(&c, 3, 2, 0, 0);
+    uint64_t e1 = agree(&a, &b, ab, 0);
+    assert_true(a.parent == 0);
+    view_set_quorate(&a); /* say 2 of 3 */
+    view_set_quorate(&b);
+    /* b alone (not quorate), then b with c: the parent stays e1 */
+    view_tick(&b, BIT(1), &timing, 1000 * MS, &out);
+    view_tick(&b, BIT(1), &timing, 1100 * MS, &out);
+    assert_true(out.installed && b.members == BIT(1) && b.parent == e1);
+    uint64_t e2 = agree(&b, &c, BIT(1) | BIT(2), 2000 * MS);
+    assert_true(e2 > e1 && b.parent == e1 && c.parent == e1);
+    /* a member's newer quorate epoch wins: c's ACK carries it */
+    c.last_quorate = e2 + 5;
+    view_tick(&b, BIT(1), &timing, 2500 * MS, &out);
+    view_tick(&b, BIT(1), &timing, 2600 * MS, &out);
+    assert_true(out.installed && b.parent == e1);
+    uint64_t e3 = agree(&b, &c, BIT(1) | BIT(2), 3000 * MS);
+    assert_true(b.parent == e2 + 5);
+    view_set_quorate(&b); /* b's last quorate view is now e3 */
+    /* a lost commit repaired from a heartbeat: the repairing node's own */
+    view_tick(&a, BIT(0), &timing, 3500 * MS, &out);
+    view_tick(&a, BIT(0), &timing, 3600 * MS, &out);
+    assert_true(out.installed && a.parent == e1);
+    view_on_heartbeat(&a, 1, b.epoch, b.members, &out); /* a learns how far epochs went */
+    view_tick(&a, ab, &timing, 4000 * MS, &out);
+    view_tick(&b, ab, &timing, 4000 * MS, &out);
+    view_tick(&a, ab, &timing, 4100 * MS, &out);
+    assert_int_equal(out.msgs[0].type, VIEW_PROPOSE);
+    uint64_t e4 = out.msgs[0].epoch;
+    struct view_out out2;
+    view_on_propose(&b, 0, e4, ab, 4100 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_ACK);
+    view_on_ack(&a, 1, e4, out2.msgs[0].aux, 4100 * MS, &out);
+    assert_true(out.installed && a.parent == e3);        /* b's, newer than a's own e1 */
+    view_on_heartbeat(&b, 0, a.epoch, a.members, &out2); /* the COMMIT was lost */
+    assert_true(out2.installed && b.epoch == e4 && b.parent == b.last_quorate);
+}
+
+/* A restarted node does not remember what it promised: it refuses every
+ * proposal below its counter floor (the wall clock in vigild), says how
+ * high it is, and accepts the coordinator's next, higher proposal. */
+static void test_restarted_node_refuses_older_proposals(void **state)
+{
+    struct view_machine a, b;
+    struct view_out out, out2;
+    node_mask ab = BIT(0) | BIT(1);
+    const uint64_t floor = 5000;
+
+    view_init(&a, 2, 0, 0, 0);
+    view_init(&b, 2, 1, floor, 0);
+    view_tick(&b, ab, &timing, 0, &out2);
+    view_tick(&a, ab, &timing, 0, &out);
+    view_tick(&a, ab, &timing, 100 * MS, &out);
+    uint64_t e = out.msgs[0].epoch;
+    assert_true(e >> VIEW_EPOCH_NODE_BITS < floor);
+    view_on_propose(&b, 0, e, ab, 100 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_NACK);
+    assert_true(out2.msgs[0].aux >> VIEW_EPOCH_NODE_BITS == floor);
+    view_on_nack(&a, 1, e, out2.msgs[0].aux, &out);
+    view_tick(&a, ab, &timing, 200 * MS, &out);
+    assert_int_equal(out.msgs[0].type, VIEW_PROPOSE);
+    uint64_t e2 = out.msgs[0].epoch;
+    assert_true(e2 >> VIEW_EPOCH_NODE_BITS == floor + 1);
+    view_on_propose(&b, 0, e2, ab, 200 * MS, &out2);
+    assert_int_equal(out2.msgs[0].type, VIEW_ACK);
+    /* its own first proposal is above the floor too */
+    struct view_machine c;
+    view_init(&c, 2, 1, floor, 0);
+    view_tick(&c, BIT(1), &timing, 100 * MS, &out);
+    assert_true(out.installed && c.epoch == (((floor + 1) << VIEW_EPOCH_NODE_BITS) | 1));
+}
+
 static void test_left_out_by_heartbeat(void **state)
 {
     struct view_machine c;
@@ -144,6 +248,9 @@ struct sim {
     vg_usec_t now;
     uint64_t last_epoch[NMAX];        /* for: a node's installed epoch never goes back */
     uint64_t promised_ever[NMAX];     /* highest promise of each node, across restarts */
+    bool quorate[NMAX];               /* counts its installed view as quorate */
+    uint64_t w_epoch;                 /* the witness: the last view it granted, */
+    node_mask w_members;              /* its members (0: nothing granted yet) */
     uint64_t installed_epoch[EPOCHS]; /* 0: free slot */
     node_mask installed_members[EPOCHS];
     unsigned seed;
@@ -210,10 +317,68 @@ static void check_install(struct sim *s, int i)
                  (unsigned long long)vm->members, i, s->seed);
 }
 
+/* The witness of docs/witness-api.md: the same view again to its members;
+ * a newer one only if its parent is no older than the last one granted. */
+static bool witness_grants(struct sim *s, const struct view_machine *vm)
+{
+    if (s->w_members && vm->epoch == s->w_epoch)
+        return (s->w_members & BIT(vm->self)) != 0;
+    if (vm->epoch < s->w_epoch || (s->w_members && vm->parent < s->w_epoch))
+        return false;
+    s->w_epoch = vm->epoch;
+    s->w_members = vm->members;
+    return true;
+}
+
+/* The daemon's quorum of a view just installed (one vote each): a
+ * majority, or a tie the witness grants. A quorate view is the node's last
+ * quorate one. */
+static void decide_quorum(struct sim *s, int i)
+{
+    struct view_machine *vm = &s->vm[i];
+    int have = view_count(vm->members);
+
+    s->quorate[i] = vm->members && (2 * have > s->n || (2 * have == s->n && witness_grants(s, vm)));
+    if (s->quorate[i])
+        view_set_quorate(vm);
+}
+
+/* Node i's view was left by member j: j promised a newer epoch (or
+ * restarted, which promises above every older epoch). */
+static bool left_by(const struct sim *s, int i, int j)
+{
+    return (s->vm[i].members & BIT(j)) && s->vm[j].promised != s->vm[i].epoch;
+}
+
+/* No two quorate views that share no member, unless one of them was left
+ * already by one of its members (model/view.pml, property 2). */
+static void check_quorum(const struct sim *s)
+{
+    for (int i = 0; i < s->n; i++)
+        for (int j = i + 1; j < s->n; j++) {
+            if (!s->quorate[i] || !s->quorate[j] || (s->vm[i].members & s->vm[j].members))
+                continue;
+            bool left = false;
+            for (int k = 0; k < s->n; k++)
+                left |= left_by(s, i, k) || left_by(s, j, k);
+            if (!left)
+                fail_msg("two disjoint quorate views: node %d in %llu {%llx} and node %d in %llu "
+                         "{%llx}, both current (seed %u)",
+                         i, (unsigned long long)s->vm[i].epoch,
+                         (unsigned long long)s->vm[i].members, j,
+                         (unsigned long long)s->vm[j].epoch, (unsigned long long)s->vm[j].members,
+                         s->seed);
+        }
+}
+
 static void post(struct sim *s, int from, const struct view_out *out)
 {
-    if (out->installed)
+    if (out->installed) {
         check_install(s, from);
+        decide_quorum(s, from);
+    }
+    if (out->left_out)
+        s->quorate[from] = false;
     for (int k = 0; k < out->n; k++) {
         const struct view_msg *m = &out->msgs[k];
         if (!s->conn[from][m->to] || (int)(rnd(s) % 100) < s->loss_pct || s->n_bag >= BAG)
@@ -259,8 +424,7 @@ static void tick(struct sim *s, int i)
         if (j == i || !s->conn[i][j] || (int)(rnd(s) % 100) < s->loss_pct)
             continue;
         view_on_heartbeat(&s->vm[j], i, s->vm[i].epoch, s->vm[i].members, &out);
-        if (out.installed)
-            check_install(s, j);
+        post(s, j, &out);
     }
 }
 
@@ -283,11 +447,13 @@ static void run(struct sim *s, int steps, int change_pct)
                 s->promised_ever[i] = s->vm[i].promised;
             view_init(&s->vm[i], s->n, i, s->now, s->now); /* floor: the clock, as vigild */
             s->last_epoch[i] = 0;
+            s->quorate[i] = false;
         } else if (r < 60 && s->n_bag > 0) {
             deliver(s);
         } else {
             tick(s, (int)(rnd(s) % (unsigned)s->n));
         }
+        check_quorum(s);
     }
 }
 
@@ -339,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_lone_node_commits_itself),
         cmocka_unit_test(test_two_nodes_agree),
         cmocka_unit_test(test_left_out_by_heartbeat),
+        cmocka_unit_test(test_parent_is_the_last_quorate_view),
+        cmocka_unit_test(test_restarted_node_refuses_older_proposals),
         cmocka_unit_test(test_restarted_member_is_taken_in_again),
         cmocka_unit_test(test_random_faults_then_heal),
     };

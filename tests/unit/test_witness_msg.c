@@ -91,13 +91,19 @@ static void test_answer_too_many_nodes(void **state)
 static void test_arbitrate(void **state)
 {
     const char *side[] = {"alpha", "beta"};
-    char *b = witness_arbitrate_body("web", "alpha", 459631316057688064ULL, side, 2);
+    char *b = witness_arbitrate_body("web", "alpha", 459631316057688064ULL, 459631316057688000ULL,
+                                     side, 2);
     bool granted = false;
     char reason[128];
 
     assert_non_null(b);
-    assert_non_null(strstr(b, "\"epoch\":459631316057688064"));
-    assert_non_null(strstr(b, "\"members\":[\"alpha\",\"beta\"]"));
+    assert_string_equal(b, "{\"cluster\":\"web\",\"node\":\"alpha\",\"epoch\":459631316057688064,"
+                           "\"parent\":459631316057688000,\"members\":[\"alpha\",\"beta\"]}");
+    free(b);
+    /* no quorate view before: parent 0 is sent, not left out */
+    b = witness_arbitrate_body("web", "beta", 7, 0, side + 1, 1);
+    assert_non_null(b);
+    assert_non_null(strstr(b, "\"epoch\":7,\"parent\":0,\"members\":[\"beta\"]"));
     free(b);
 #define ARB(text)                                                                                  \
     witness_arbitrate_answer_parse(text, strlen(text), 8, &granted, reason, sizeof(reason), err,   \

@@ -282,20 +282,30 @@ static void test_arbitrate_good(void **state)
     struct witness_arbitrate a;
 
     assert_int_equal(arbitrate("{\"cluster\": \"web\", \"node\": \"alpha\", \"epoch\": 8, "
-                               "\"members\": [\"alpha\", \"beta\"]}",
+                               "\"parent\": 4, \"members\": [\"alpha\", \"beta\"]}",
                                &a),
                      0);
     assert_string_equal(a.cluster, "web");
     assert_string_equal(a.node, "alpha");
     assert_int_equal(a.epoch, 8);
+    assert_int_equal(a.parent, 4);
     assert_int_equal(a.n_members, 2);
     assert_string_equal(a.members[0], "alpha");
     assert_string_equal(a.members[1], "beta");
-    assert_int_equal(arbitrate("{\"cluster\": \"web\", \"node\": \"b\", \"epoch\": 0, "
+    /* parent 0: no view was quorate before */
+    assert_int_equal(arbitrate("{\"cluster\": \"web\", \"node\": \"b\", \"epoch\": 1, "
+                               "\"parent\": 0, \"members\": [\"b\"]}",
+                               &a),
+                     0);
+    assert_int_equal(a.epoch, 1);
+    assert_int_equal(a.parent, 0);
+    /* the largest epochs */
+    assert_int_equal(arbitrate("{\"cluster\": \"web\", \"node\": \"b\", \"epoch\": "
+                               "9223372036854775807, \"parent\": 9223372036854775806, "
                                "\"members\": [\"b\"]}",
                                &a),
                      0);
-    assert_int_equal(a.epoch, 0);
+    assert_true(a.epoch == INT64_MAX && a.parent == INT64_MAX - 1);
 }
 
 static void test_arbitrate_bad(void **state)
@@ -303,33 +313,37 @@ static void test_arbitrate_bad(void **state)
     char *body;
     json_t *o, *members;
 
-    arbitrate_refused("{\"node\": \"a\", \"epoch\": 1, \"members\": [\"a\"]}",
+    arbitrate_refused("{\"node\": \"a\", \"epoch\": 1, \"parent\": 0, \"members\": [\"a\"]}",
                       "'cluster' is missing");
-    arbitrate_refused("{\"cluster\": \"c\", \"epoch\": 1, \"members\": [\"a\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"epoch\": 1, \"parent\": 0, \"members\": [\"a\"]}",
                       "'node' is missing");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"members\": [\"a\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"parent\": 0, \"members\": [\"a\"]}",
                       "'epoch' is missing");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0}",
                       "'members' is missing");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": -1, \"members\": [\"a\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": -1, \"parent\": 0, "
+                      "\"members\": [\"a\"]}",
                       "'epoch' must be an integer from 0");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": \"8\", \"members\": "
-                      "[\"a\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": \"8\", \"parent\": 0, "
+                      "\"members\": [\"a\"]}",
                       "'epoch' must be an integer");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"members\": \"a\"}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0, "
+                      "\"members\": \"a\"}",
                       "'members' must be an array of 1 to 64");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"members\": []}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0, "
+                      "\"members\": []}",
                       "'members' must be an array of 1 to 64");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"members\": [\"a\", "
-                      "3]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0, "
+                      "\"members\": [\"a\", 3]}",
                       "item 1 must be a string");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"members\": [\"a\", "
-                      "\"a\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0, "
+                      "\"members\": [\"a\", \"a\"]}",
                       "'a' is listed twice");
-    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"members\": [\"b\"]}",
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 1, \"parent\": 0, "
+                      "\"members\": [\"b\"]}",
                       "must include the asking node 'a'");
 
-    o = json_pack("{s:s, s:s, s:i}", "cluster", "c", "node", "n0", "epoch", 1);
+    o = json_pack("{s:s, s:s, s:i, s:i}", "cluster", "c", "node", "n0", "epoch", 1, "parent", 0);
     members = json_array();
     for (int i = 0; i <= WITNESS_MAX_NODES; i++) {
         char name[16];
@@ -341,6 +355,40 @@ static void test_arbitrate_bad(void **state)
     arbitrate_refused(body, "'members' must be an array of 1 to 64");
     free(body);
     json_decref(o);
+}
+
+static void test_arbitrate_bad_parent(void **state)
+{
+    /* missing: what to send */
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"members\": [\"a\"]}",
+                      "field 'parent' is missing: send the epoch of the last view known to be "
+                      "quorate (0 if there is none)");
+    /* not older than the view asked for */
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": 8, "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' (8) must be smaller than field 'epoch' (8)");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": 9, "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' (9) must be smaller than field 'epoch' (8)");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 0, \"parent\": 0, "
+                      "\"members\": [\"a\"]}",
+                      "must be smaller than field 'epoch' (0)");
+    /* wrong type, out of bounds */
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": -1, "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' must be an integer from 0 to 9223372036854775807");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": \"4\", "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' must be an integer");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": 4.0, "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' must be an integer");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": null, "
+                      "\"members\": [\"a\"]}",
+                      "field 'parent' must be an integer");
+    arbitrate_refused("{\"cluster\": \"c\", \"node\": \"a\", \"epoch\": 8, \"parent\": 4, "
+                      "\"parent\": 5, \"members\": [\"a\"]}",
+                      "not valid JSON");
 }
 
 static json_t *parse_reply(char *text)
@@ -410,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_sees_bounds),
         cmocka_unit_test(test_arbitrate_good),
         cmocka_unit_test(test_arbitrate_bad),
+        cmocka_unit_test(test_arbitrate_bad_parent),
         cmocka_unit_test(test_response_error_is_valid_utf8),
         cmocka_unit_test(test_response_arbitrate),
     };

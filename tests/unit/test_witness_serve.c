@@ -1,5 +1,6 @@
 /* One request in, one reply out: routes, methods, the token, body limits,
- * the alive and arbitrate round trips on a fake clock, the listen syntax. */
+ * the alive and arbitrate round trips on a fake clock (arbitration with the
+ * bodies vigild builds, witness_arbitrate_body), the listen syntax. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 
+#include "../../src/proto/proto.h"
 #include "../../src/witness/witness.h"
 
 #define MS VG_USEC_PER_MSEC
@@ -194,34 +196,132 @@ static void test_alive_round_trip(void **state)
     free_witness(w);
 }
 
-static void test_arbitrate_round_trip(void **state)
+/* Serve one arbitration request; its reply (to json_decref) and log note. */
+static json_t *serve_arbitrate(struct witness *w, const char *body, char *note, size_t note_size)
 {
-    struct witness *w = new_witness();
-    struct witness_request req = {
-        .method = "POST", .path = "/v1/arbitrate", .authorization = AUTH, .peer = "x"};
+    struct witness_request req = {.method = "POST",
+                                  .path = "/v1/arbitrate",
+                                  .authorization = AUTH,
+                                  .body = body,
+                                  .body_len = strlen(body),
+                                  .peer = "192.0.2.7"};
     struct witness_reply rep;
-    int status;
     json_t *j;
 
-    j = serve(w, "POST", "/v1/arbitrate", AUTH,
-              "{\"cluster\": \"web\", \"node\": \"alpha\", \"epoch\": 8, \"members\": [\"alpha\", "
-              "\"beta\"]}",
-              T0, &status);
-    assert_int_equal(status, 200);
-    assert_true(json_is_true(json_object_get(j, "granted")));
-    json_decref(j);
-    req.body =
-        "{\"cluster\": \"web\", \"node\": \"gamma\", \"epoch\": 8, \"members\": [\"gamma\"]}";
-    req.body_len = strlen(req.body);
     witness_serve(w, &req, T0, &rep);
     assert_int_equal(rep.status, 200);
     j = json_loads(rep.body, 0, NULL);
+    if (!j)
+        fail_msg("reply is not JSON: %s", rep.body);
+    snprintf(note, note_size, "%s", rep.note);
+    witness_reply_free(&rep);
+    return j;
+}
+
+static void test_arbitrate_round_trip(void **state)
+{
+    struct witness *w = new_witness();
+    char note[1024];
+    json_t *j;
+
+    j = serve_arbitrate(w,
+                        "{\"cluster\": \"web\", \"node\": \"alpha\", \"epoch\": 8, \"parent\": 4, "
+                        "\"members\": [\"alpha\", \"beta\"]}",
+                        note, sizeof(note));
+    assert_true(json_is_true(json_object_get(j, "granted")));
+    assert_int_equal(json_integer_value(json_object_get(j, "epoch")), 8);
+    assert_string_equal(note, "cluster 'web': epoch 8 (parent 4) granted to node alpha (side of "
+                              "alpha, 2 member(s))");
+    json_decref(j);
+    j = serve_arbitrate(
+        w,
+        "{\"cluster\": \"web\", \"node\": \"gamma\", \"epoch\": 8, \"parent\": 4, \"members\": "
+        "[\"gamma\"]}",
+        note, sizeof(note));
     assert_true(json_is_false(json_object_get(j, "granted")));
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "winner"), "node")),
                         "alpha");
-    assert_non_null(strstr(rep.note, "refused to node gamma"));
+    assert_int_equal(json_integer_value(json_object_get(j, "newest_epoch")), 8);
+    if (!strstr(note, "epoch 8 (parent 4) refused to node gamma: epoch 8 was granted to the side "
+                      "of node 'alpha' (members alpha, beta)"))
+        fail_msg("note: %s", note);
     json_decref(j);
-    witness_reply_free(&rep);
+    free_witness(w);
+}
+
+/* An arbitration as vigild asks it (witness_arbitrate_body) -> granted? */
+static bool node_asks(struct witness *w, const char *node, uint64_t epoch, uint64_t parent,
+                      const char *m1, const char *m2, json_t **reply)
+{
+    const char *members[] = {m1, m2};
+    char *body = witness_arbitrate_body("web", node, epoch, parent, members, m2 ? 2 : 1);
+    char note[1024], reason[512], err[256];
+    bool granted = false;
+    char *text;
+    json_t *j;
+
+    assert_non_null(body);
+    j = serve_arbitrate(w, body, note, sizeof(note));
+    free(body);
+    /* and vigild understands the answer */
+    text = json_dumps(j, JSON_COMPACT);
+    assert_int_equal(witness_arbitrate_answer_parse(text, strlen(text), epoch, &granted, reason,
+                                                    sizeof(reason), err, sizeof(err)),
+                     0);
+    free(text);
+    assert_true(granted == json_is_true(json_object_get(j, "granted")));
+    if (reply)
+        *reply = j;
+    else
+        json_decref(j);
+    return granted;
+}
+
+/* docs/membership.md "The model": a COMMIT lost before a split gives the
+ * halves different parents; only the one that descends from the view
+ * granted is granted. */
+static void test_arbitrate_two_halves(void **state)
+{
+    struct witness *w = new_witness();
+    json_t *j;
+
+    assert_true(node_asks(w, "a", 10, 5, "a", NULL, NULL));
+    assert_true(node_asks(w, "a", 10, 5, "a", NULL, NULL)); /* a retry */
+    assert_false(node_asks(w, "b", 10, 5, "b", NULL, &j));  /* not a member of view 10 */
+    assert_non_null(
+        strstr(json_string_value(json_object_get(j, "reason")), "'b' is not one of its members"));
+    json_decref(j);
+    assert_false(node_asks(w, "b", 12, 5, "b", NULL, &j)); /* the other half */
+    assert_null(json_object_get(j, "winner"));
+    assert_int_equal(json_integer_value(json_object_get(j, "newest_epoch")), 10);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "reason")),
+                           "its parent epoch 5 is older than epoch 10, the last view granted"));
+    json_decref(j);
+    assert_true(node_asks(w, "a", 12, 10, "a", "c", &j)); /* descends from view 10 */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "winner"), "node")),
+                        "a");
+    json_decref(j);
+    assert_true(node_asks(w, "c", 12, 10, "c", "a", NULL));
+    assert_false(node_asks(w, "a", 10, 5, "a", NULL, NULL)); /* older now */
+    free_witness(w);
+}
+
+static void test_arbitrate_bad_parent_is_400(void **state)
+{
+    struct witness *w = new_witness();
+
+    expect_error(w, "POST", "/v1/arbitrate", AUTH,
+                 "{\"cluster\": \"web\", \"node\": \"a\", \"epoch\": 8, \"members\": [\"a\"]}", 400,
+                 "field 'parent' is missing");
+    expect_error(w, "POST", "/v1/arbitrate", AUTH,
+                 "{\"cluster\": \"web\", \"node\": \"a\", \"epoch\": 8, \"parent\": 8, "
+                 "\"members\": [\"a\"]}",
+                 400, "field 'parent' (8) must be smaller than field 'epoch' (8)");
+    expect_error(w, "POST", "/v1/arbitrate", AUTH,
+                 "{\"cluster\": \"web\", \"node\": \"a\", \"epoch\": 8, \"parent\": 12, "
+                 "\"members\": [\"a\"]}",
+                 400, "must be smaller than field 'epoch'");
+    assert_int_equal(w->reg.n_clusters, 0); /* nothing recorded */
     free_witness(w);
 }
 
@@ -244,7 +344,7 @@ static void test_full_is_507(void **state)
         json_decref(serve(w, "POST", "/v1/arbitrate", AUTH,
                           (snprintf(body, sizeof(body),
                                     "{\"cluster\": \"%s\", \"node\": \"a\", \"epoch\": 1, "
-                                    "\"members\": [\"a\"]}",
+                                    "\"parent\": 0, \"members\": [\"a\"]}",
                                     name),
                            body),
                           T0, &status));
@@ -287,10 +387,16 @@ static void test_listen_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_healthz),          cmocka_unit_test(test_routes_and_methods),
-        cmocka_unit_test(test_token_required),   cmocka_unit_test(test_bad_bodies),
-        cmocka_unit_test(test_alive_round_trip), cmocka_unit_test(test_arbitrate_round_trip),
-        cmocka_unit_test(test_full_is_507),      cmocka_unit_test(test_listen_parse),
+        cmocka_unit_test(test_healthz),
+        cmocka_unit_test(test_routes_and_methods),
+        cmocka_unit_test(test_token_required),
+        cmocka_unit_test(test_bad_bodies),
+        cmocka_unit_test(test_alive_round_trip),
+        cmocka_unit_test(test_arbitrate_round_trip),
+        cmocka_unit_test(test_arbitrate_two_halves),
+        cmocka_unit_test(test_arbitrate_bad_parent_is_400),
+        cmocka_unit_test(test_full_is_507),
+        cmocka_unit_test(test_listen_parse),
     };
     if (sodium_init() < 0)
         return 1;
