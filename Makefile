@@ -227,3 +227,12 @@ fuzz-smoke: $(FUZZ_BINS)
 	        exit 1; \
 	    fi; \
 	done
+
+# ---- model check (model/, docs/membership.md "The model") ---------------
+# `make model-check` checks the Promela model of view agreement and witness
+# arbitration with spin (N = 2, 3, 4 nodes) in a temporary directory, two
+# runs at a time, and fails on any error. About 4 minutes on 2 cores;
+# MODEL_MINUTES=N sets the budget of each bitstate run (default 2).
+.PHONY: model-check
+model-check:
+	MODEL_MINUTES=$(or $(MODEL_MINUTES),2) sh model/check.sh
