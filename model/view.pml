@@ -100,8 +100,8 @@
  * members, the witness asked with epoch = parent, promises lost on
  * restart; it violates (2) too. -DFIX_PARENT_ONLY / -DFIX_WITNESS_ONLY
  * apply one half of the fix each (FIX_PARENT_ONLY, N = 2: violates (2));
- * -DNO_PERSIST all but the persistent promise (N = 2, exhaustive: no
- * violation found).
+ * -DNO_PERSIST all but the persistent promise (N = 2 and 3, exhaustive:
+ * no violation found).
  */
 
 #ifndef N
