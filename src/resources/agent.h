@@ -21,9 +21,8 @@
 #include "../common/clock.h"
 #include "../common/spawn.h"
 
-#define AGENT_TIMEOUT_DEFAULT                                                                      \
-    (20 * VG_USEC_PER_SEC)                    /* as Pacemaker's default operation timeout          \
-                                               */
+/* the default operation timeout, as Pacemaker's */
+#define AGENT_TIMEOUT_DEFAULT (20 * VG_USEC_PER_SEC)
 #define AGENT_META_OUTPUT_LIMIT (1024 * 1024) /* bytes of meta-data XML kept */
 #define AGENT_ERR_MAX 512
 #define AGENT_REASON_MAX 1024
