@@ -186,7 +186,7 @@ static void wire_seeds(void)
         .send_time = 987654321,
     };
     struct wire_heartbeat hb = {.epoch = 7, .echo_time = 987650000, .echo_delay = 120, .n_seen = 2};
-    uint8_t buf[WIRE_MAX_DATAGRAM], fields[64];
+    uint8_t buf[WIRE_MAX_DATAGRAM], fields[96];
     int n;
 
     hb.seen[0].node = 1;
@@ -210,6 +210,51 @@ static void wire_seeds(void)
     h.link = VIGIL_MAX_LINKS - 1;
     n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
     seed("fuzz_wire", "heartbeat-64-seen", 0x00, buf, (size_t)n);
+
+    /* group reports: three groups; then the largest heartbeat, every group */
+    hb.n_seen = 2;
+    hb.assign_seq = 12;
+    hb.n_groups = 3;
+    hb.groups[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
+    hb.groups[1] = (struct wire_group_report){WIRE_GROUP_STOPPED, 3};
+    hb.groups[2] = (struct wire_group_report){WIRE_GROUP_STOP_FAILED, 255};
+    n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
+    seed("fuzz_wire", "heartbeat-3-groups", 0x00, buf, (size_t)n);
+    seed("fuzz_wire", "heartbeat-3-groups-fix-mac", 0x01, buf, (size_t)n);
+    hb.n_seen = VIGIL_MAX_NODES;
+    hb.n_groups = VIGIL_MAX_GROUPS;
+    for (int i = 0; i < VIGIL_MAX_GROUPS; i++)
+        hb.groups[i] = (struct wire_group_report){(uint8_t)(i % 6), (uint8_t)i};
+    n = wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, fuzz_key);
+    seed("fuzz_wire", "heartbeat-64-seen-64-groups", 0x00, buf, (size_t)n);
+
+    /* ASSIGN: group 0 on node 0, group 1 stopped by the admin, group 2 moved to node 1 */
+    struct wire_assign a = {
+        .epoch = 0x301, .seq = 5, .admin_seq = 0x201, .standby = 0x4, .n_groups = 3};
+    a.groups[0] = (struct wire_assignment){0, WIRE_NONE, 0};
+    a.groups[1] = (struct wire_assignment){WIRE_NONE, WIRE_NONE, WIRE_ASSIGN_ADMIN_STOPPED};
+    a.groups[2] = (struct wire_assignment){1, 1, 0};
+    h.link = 0;
+    n = wire_encode_assign(buf, sizeof(buf), &h, &a, fuzz_key);
+    seed("fuzz_wire", "assign-3-groups", 0x00, buf, (size_t)n);
+    seed("fuzz_wire", "assign-3-groups-fix-mac", 0x01, buf, (size_t)n);
+
+    struct wire_request rq = {
+        .id = 0x1122334455667788ULL, .kind = WIRE_REQ_MOVE, .group = 2, .node = 1};
+    n = wire_encode_request(buf, sizeof(buf), &h, &rq, fuzz_key);
+    seed("fuzz_wire", "request-move", 0x00, buf, (size_t)n);
+    seed("fuzz_wire", "request-move-fix-mac", 0x01, buf, (size_t)n);
+    rq = (struct wire_request){.id = 7, .kind = WIRE_REQ_STANDBY, .group = WIRE_NONE, .node = 0};
+    n = wire_encode_request(buf, sizeof(buf), &h, &rq, fuzz_key);
+    seed("fuzz_wire", "request-standby", 0x00, buf, (size_t)n);
+
+    struct wire_request_ack ack = {.id = 0x1122334455667788ULL,
+                                   .result = WIRE_ACK_REFUSED,
+                                   .reason = WIRE_REFUSED_NOT_IN_POLICY,
+                                   .admin_seq = 0x201};
+    n = wire_encode_request_ack(buf, sizeof(buf), &h, &ack, fuzz_key);
+    seed("fuzz_wire", "request-ack-refused", 0x00, buf, (size_t)n);
+    seed("fuzz_wire", "request-ack-refused-fix-mac", 0x01, buf, (size_t)n);
 
     /* a view commit: epoch 8 with nodes 1 and 2, parent epoch 7 */
     struct wire_view v = {.kind = 4, .epoch = 8, .members = 0x3, .aux = 7};
@@ -240,6 +285,36 @@ static void wire_seeds(void)
     fields[38] = 9; /* epoch */
     fields[46] = 3; /* members */
     seed("fuzz_wire", "struct-view", 0x04, fields, 55);
+    /* STRUCT: an ASSIGN of epoch 9, sequence 1: group 0 on node 1, group 1 nowhere */
+    memset(fields, 0, sizeof(fields));
+    fields[0] = 2; /* ASSIGN */
+    fields[3] = 1;
+    fields[5] = 2;
+    fields[37] = 9;    /* epoch */
+    fields[45] = 1;    /* seq */
+    fields[62] = 2;    /* groups */
+    fields[63] = 1;    /* group 0: node 1 */
+    fields[64] = 0xff; /*   no move */
+    fields[66] = 0xff; /* group 1: nowhere */
+    fields[67] = 0xff; /*   no move */
+    fields[68] = 1;    /*   stopped by the admin */
+    seed("fuzz_wire", "struct-assign", 0x04, fields, 69);
+    /* STRUCT: a REQUEST to stop group 3; its answer: done */
+    memset(fields, 0, sizeof(fields));
+    fields[0] = 3; /* REQUEST */
+    fields[3] = 2;
+    fields[5] = 1;
+    fields[37] = 0x2a; /* id */
+    fields[38] = WIRE_REQ_STOP;
+    fields[39] = 3;    /* group */
+    fields[40] = 0xff; /* no node */
+    seed("fuzz_wire", "struct-request", 0x04, fields, 41);
+    fields[0] = 4;  /* REQUEST_ACK */
+    fields[38] = 0; /* ok */
+    fields[39] = 0;
+    fields[40] = 0;
+    fields[47] = 5; /* admin sequence */
+    seed("fuzz_wire", "struct-request-ack", 0x04, fields, 48);
 }
 
 /* ---- fuzz_disk_block ---- */

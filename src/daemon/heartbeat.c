@@ -216,9 +216,9 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* Run one datagram through every check; 0 and the sender's index when it is
  * to be taken, -1 when dropped (and counted). */
-static int check_datagram(struct daemon *d, int link, size_t len, struct wire_header *h,
-                          struct wire_heartbeat *hb, struct wire_view *view)
+static int check_datagram(struct daemon *d, int link, size_t len, struct wire_msg *m)
 {
+    const struct wire_header *h = &m->h;
     enum drop_reason why;
     int i;
 
@@ -226,7 +226,7 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_he
         why = DROP_MALFORMED;
         goto drop;
     }
-    if (wire_decode(d->rxbuf, len, d->cluster_id, d->key, h, hb, view, &why) < 0)
+    if (wire_decode(d->rxbuf, len, d->cluster_id, d->key, m, &why) < 0)
         goto drop;
     i = node_index_by_id(d, h->sender);
     if (i < 0 || i == d->self) {
@@ -245,6 +245,10 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_he
         goto drop;
     if (h->type != WIRE_HEARTBEAT && peer_take_message(&d->peers[i], h, link, &why) < 0)
         goto drop;
+    if (h->type != WIRE_HEARTBEAT && h->type != WIRE_VIEW) {
+        why = DROP_UNEXPECTED; /* group messages: not taken yet (docs/wire-format.md) */
+        goto drop;
+    }
     return i;
 drop:
     d->drops[why]++;
@@ -255,9 +259,7 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
     struct daemon *d = userdata;
     int link = -1;
-    struct wire_header h;
-    struct wire_heartbeat hb;
-    struct wire_view view;
+    struct wire_msg m;
     struct peer_change chg;
     bool changed = false;
 
@@ -275,17 +277,17 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             log_debug("link %s: receive: %s", d->udp[link].name, strerror((int)-len));
             break;
         }
-        int i = check_datagram(d, link, (size_t)len, &h, &hb, &view);
+        int i = check_datagram(d, link, (size_t)len, &m);
         if (i < 0)
             continue;
         d->received++;
-        if (h.type == WIRE_VIEW) {
-            membership_on_message(d, i, &view);
+        if (m.h.type == WIRE_VIEW) {
+            membership_on_message(d, i, &m.view);
             continue;
         }
-        peer_on_heartbeat(&d->peers[i], link, &h, &hb, clock_now(), &chg);
+        peer_on_heartbeat(&d->peers[i], link, &m.h, &m.hb, clock_now(), &chg);
         peer_report(d, i, &chg);
-        membership_on_heartbeat(d, i, &hb);
+        membership_on_heartbeat(d, i, &m.hb);
         changed = true;
     }
     if (changed)

@@ -17,7 +17,16 @@
 #define WIRE_MAC_LEN 32
 #define WIRE_MAX_DATAGRAM 1400
 
-enum wire_type { WIRE_HEARTBEAT = 1, WIRE_VIEW = 2 };
+enum wire_type {
+    WIRE_HEARTBEAT = 1,
+    WIRE_VIEW = 2,
+    WIRE_ASSIGN = 3,      /* coordinator -> member: where every group runs, the admin state */
+    WIRE_REQUEST = 4,     /* any node -> coordinator: an admin command */
+    WIRE_REQUEST_ACK = 5, /* coordinator -> the requester: what became of it */
+};
+
+/* "No node" and "no group" in the one-byte indexes of group messages. */
+#define WIRE_NONE 0xff
 
 /* Why a datagram was dropped; counted per reason and shown in status. */
 enum drop_reason {
@@ -32,7 +41,8 @@ enum drop_reason {
     DROP_WRONG_LINK,          /* says it was sent on another link than it came in on */
     DROP_REPLAY,              /* sequence not newer than the last seen on that link */
     DROP_STALE_INCARNATION,   /* from an incarnation the sender has already replaced */
-    DROP_UNKNOWN_INCARNATION, /* a view message from an incarnation not yet heard in a heartbeat */
+    DROP_UNKNOWN_INCARNATION, /* a non-heartbeat from an incarnation not yet heard in a heartbeat */
+    DROP_UNEXPECTED,          /* well-formed, but of a type this daemon does not take (yet) */
     DROP__MAX
 };
 
@@ -54,6 +64,22 @@ struct wire_seen {
     uint8_t links; /* bit i: the sender sees `node` on link i */
 };
 
+/* A group on the node that reports it (docs/groups.md, "What every node
+ * reports"). */
+enum wire_group_state {
+    WIRE_GROUP_STOPPED = 0,
+    WIRE_GROUP_STARTING = 1,
+    WIRE_GROUP_RUNNING = 2,
+    WIRE_GROUP_STOPPING = 3,
+    WIRE_GROUP_FAILED = 4,      /* failed past the threshold; stopped again here */
+    WIRE_GROUP_STOP_FAILED = 5, /* a stop failed: it may still be active here */
+};
+
+struct wire_group_report {
+    uint8_t state;    /* enum wire_group_state */
+    uint8_t failures; /* its failure count on the sender, saturating at 255 */
+};
+
 struct wire_heartbeat {
     uint64_t epoch;      /* sender's installed view: its epoch (0: none) */
     uint64_t members;    /* and its members (bit i: node index i in the configuration) */
@@ -61,6 +87,10 @@ struct wire_heartbeat {
     uint32_t echo_delay; /* usec between receiving that and sending this */
     uint8_t n_seen;
     struct wire_seen seen[VIGIL_MAX_NODES];
+    /* Group reports; all zero (no groups) is valid. */
+    uint64_t assign_seq; /* the last ASSIGN sequence the sender acted on (0: none) */
+    uint8_t n_groups;    /* every configured group, in configuration order */
+    struct wire_group_report groups[VIGIL_MAX_GROUPS];
 };
 
 /* A view-agreement message (src/membership/view.h): kind is enum
@@ -72,23 +102,107 @@ struct wire_view {
     uint64_t aux;
 };
 
+#define WIRE_ASSIGN_ADMIN_STOPPED 0x01 /* vigilctl stop */
+
+/* Per group in an ASSIGN. Node indexes are < VIGIL_MAX_NODES or WIRE_NONE;
+ * the decoder cannot know how many nodes are configured: the receiver
+ * checks that an index names one. */
+struct wire_assignment {
+    uint8_t node;        /* the node index that should hold it, or WIRE_NONE */
+    uint8_t move_target; /* vigilctl move: node index, or WIRE_NONE */
+    uint8_t flags;       /* WIRE_ASSIGN_ADMIN_STOPPED; no other bit */
+};
+
+/* The coordinator's decisions and the admin state (docs/groups.md). */
+struct wire_assign {
+    uint64_t epoch;     /* the coordinator's installed view (never 0) */
+    uint64_t seq;       /* assignment sequence, increasing (never 0) */
+    uint64_t admin_seq; /* version of the admin state below */
+    uint64_t standby;   /* nodes in standby, bits as the heartbeat's members */
+    uint8_t n_groups;   /* every configured group, in configuration order */
+    struct wire_assignment groups[VIGIL_MAX_GROUPS];
+};
+
+enum wire_request_kind {
+    WIRE_REQ_MOVE = 1,       /* group, node */
+    WIRE_REQ_MOVE_CLEAR = 2, /* group */
+    WIRE_REQ_STOP = 3,       /* group */
+    WIRE_REQ_START = 4,      /* group */
+    WIRE_REQ_STANDBY = 5,    /* node */
+    WIRE_REQ_UNSTANDBY = 6,  /* node */
+};
+
+/* An admin command sent to the coordinator, repeated with the same id until
+ * a REQUEST_ACK answers it. group and node: an index when the kind takes
+ * one (< VIGIL_MAX_GROUPS, < VIGIL_MAX_NODES), WIRE_NONE when it does not. */
+struct wire_request {
+    uint64_t id;  /* random per request, never 0 */
+    uint8_t kind; /* enum wire_request_kind */
+    uint8_t group;
+    uint8_t node;
+};
+
+enum wire_ack_result {
+    WIRE_ACK_OK = 0,              /* applied (or already so): admin_seq holds it */
+    WIRE_ACK_UNKNOWN_GROUP = 1,   /* no group at that index here */
+    WIRE_ACK_UNKNOWN_NODE = 2,    /* no node at that index here */
+    WIRE_ACK_NOT_COORDINATOR = 3, /* ask the coordinator of the current view */
+    WIRE_ACK_REFUSED = 4,         /* see the reason */
+};
+
+enum wire_ack_reason {
+    WIRE_REFUSED_NO_QUORUM = 1,     /* the coordinator's view is not quorate or not current */
+    WIRE_REFUSED_NOT_IN_POLICY = 2, /* move: the node is not in the group's failover policy */
+};
+
+/* The coordinator's answer to a REQUEST. reason: an enum wire_ack_reason
+ * with WIRE_ACK_REFUSED, 0 with any other result. */
+struct wire_request_ack {
+    uint64_t id;    /* the request's id */
+    uint8_t result; /* enum wire_ack_result */
+    uint8_t reason;
+    uint64_t admin_seq; /* the coordinator's admin sequence once it handled it */
+};
+
+/* Any decoded datagram: h.type says which member of the union holds it. */
+struct wire_msg {
+    struct wire_header h;
+    union {
+        struct wire_heartbeat hb;
+        struct wire_view view;
+        struct wire_assign assign;
+        struct wire_request request;
+        struct wire_request_ack ack;
+    };
+};
+
 /* The 32-bit cluster id: first bytes of BLAKE2b(cluster name). */
 uint32_t wire_cluster_id(const char *cluster_name);
 
-/* Encode a heartbeat into buf; returns its length or -ENOSPC / -EINVAL. */
+/* Encode one message into buf; each returns the datagram's length, -ENOSPC
+ * when it does not fit in cap, -EINVAL when a field is out of range (a
+ * count past its maximum, an unknown state, kind or flag, an index: what a
+ * receiver would drop as malformed; but a heartbeat's seen node ids are
+ * written as given). h->type is not read: the function says it. */
 int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
                           const struct wire_heartbeat *hb, const uint8_t key[VIGIL_KEY_BYTES]);
-
-/* Encode a view message into buf; returns its length or -ENOSPC / -EINVAL. */
 int wire_encode_view(uint8_t *buf, size_t cap, const struct wire_header *h,
                      const struct wire_view *v, const uint8_t key[VIGIL_KEY_BYTES]);
+int wire_encode_assign(uint8_t *buf, size_t cap, const struct wire_header *h,
+                       const struct wire_assign *a, const uint8_t key[VIGIL_KEY_BYTES]);
+int wire_encode_request(uint8_t *buf, size_t cap, const struct wire_header *h,
+                        const struct wire_request *r, const uint8_t key[VIGIL_KEY_BYTES]);
+int wire_encode_request_ack(uint8_t *buf, size_t cap, const struct wire_header *h,
+                            const struct wire_request_ack *a, const uint8_t key[VIGIL_KEY_BYTES]);
+/* The one of the above that m->h.type names; -EINVAL for an unknown type. */
+int wire_encode(uint8_t *buf, size_t cap, const struct wire_msg *m,
+                const uint8_t key[VIGIL_KEY_BYTES]);
 
 /* Check and decode one datagram. Returns -1 and sets *why when it must be
- * dropped, 0 when it is authentic and well-formed: then h->type says which
- * of *hb (WIRE_HEARTBEAT) or *view (WIRE_VIEW) was filled. */
+ * dropped, 0 when it is authentic and well-formed: then m->h.type says which
+ * member of m's union was filled. */
 int wire_decode(const uint8_t *buf, size_t len, uint32_t cluster_id,
-                const uint8_t key[VIGIL_KEY_BYTES], struct wire_header *h,
-                struct wire_heartbeat *hb, struct wire_view *view, enum drop_reason *why);
+                const uint8_t key[VIGIL_KEY_BYTES], struct wire_msg *m, enum drop_reason *why);
 
 /* ---- Disk heartbeat layout (docs/disk-layout.md) ----
  * Block 0: header. Then per node id N (1..slots): block 2N-1 its heartbeat
