@@ -63,7 +63,10 @@ $(BUILD)/bin/vigilctl: $(CTL_OBJS) $(LIBVIGIL)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBVIGIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MNL_LIBS) $(CMOCKA_LIBS)
+
+# the runner's test also drives the real netlink calls in a namespace of its own (as root)
+$(BUILD)/obj/tests/unit/test_runner.o: CFLAGS += -DRUNNER_TEST_NETLINK
 
 # vigilctl's pieces are tested without its main()
 CTL_TEST_OBJS := $(filter-out %/main.o,$(CTL_OBJS))
