@@ -10,7 +10,9 @@
  *   - a configuration that parses keeps the promises of conf.h (nodes sorted
  *     by id, udp links first by priority, timeout > interval, an address of
  *     the link's family and port for every node on every udp link, [np]
- *     sections within their bounds, ...);
+ *     sections within their bounds, groups with 1..16 resources in a row,
+ *     policies of configured nodes, floating addresses unique and no node's,
+ *     strings of resources inside conf.text, ...);
  *   - it survives a round trip: written back as text (one key per line, every
  *     value explicit) it parses again, to the same configuration. */
 #include <arpa/inet.h>
@@ -19,6 +21,11 @@
 
 #include "../src/conf/conf.h"
 #include "fuzz.h"
+
+/* conf reads ip resources with the floating-address parser of src/resources;
+ * the Makefile's FUZZ_SRCS_fuzz_conf does not list it (yet), so it is
+ * compiled in here. Drop this line once the Makefile has it. */
+#include "../src/resources/ip_parse.c"
 
 #define PATH "fuzz.conf"
 
@@ -81,6 +88,136 @@ static const void *addr_bytes(const struct sockaddr_storage *ss, int *family, ui
     const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
     *port = ntohs(s->sin6_port);
     return &s->sin6_addr;
+}
+
+static int param_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 1 && n < VIGIL_NAME_MAX && !(s[0] >= '0' && s[0] <= '9') &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == n &&
+           strncmp(s, "CRM_meta_", 9) != 0;
+}
+
+static int time_ok(vg_usec_t t, int zero_ok)
+{
+    return (zero_ok && t == 0) || (t >= CONF_RES_TIME_MIN && t <= CONF_RES_TIME_MAX);
+}
+
+/* An offset of a string of c->text: inside it, and starting a string. */
+static int text_ok(const struct conf *c, uint32_t off)
+{
+    return off == 0 || (off < c->text_len && c->text[off - 1] == '\0');
+}
+
+static void check_resource(const struct conf *c, int ri)
+{
+    const struct conf_resource *r = &c->resources[ri];
+    const struct conf_group *g = &c->groups[r->group];
+
+    FUZZ_CHECK(name_ok(r->name), "resource name '%s'", r->name);
+    for (int j = g->first_resource; j < ri; j++)
+        FUZZ_CHECK(strcmp(c->resources[j].name, r->name) != 0, "resource '%s/%s' twice", g->name,
+                   r->name);
+    FUZZ_CHECK(time_ok(r->monitor_interval, 1) && time_ok(r->monitor_timeout, 0) &&
+                   time_ok(r->start_timeout, 0) && time_ok(r->stop_timeout, 0) &&
+                   r->monitor_retries >= 0 && r->monitor_retries <= CONF_MONITOR_RETRIES_MAX,
+               "resource '%s' timing", r->name);
+    FUZZ_CHECK(text_ok(c, r->start) && text_ok(c, r->stop) && text_ok(c, r->monitor) &&
+                   text_ok(c, r->unit),
+               "resource '%s' strings", r->name);
+    FUZZ_CHECK((r->type == CONF_RES_IP) == (r->ip.addr.family != 0) &&
+                   (r->type == CONF_RES_EXEC) == (r->start != 0 && r->stop != 0) &&
+                   (r->type == CONF_RES_OCF) == (r->ocf_provider[0] && r->ocf_type[0]) &&
+                   (r->type == CONF_RES_SYSTEMD) == (r->unit != 0) &&
+                   (r->type == CONF_RES_OCF || r->n_params == 0) &&
+                   (r->type == CONF_RES_EXEC || r->monitor == 0),
+               "resource '%s' of type %d has the fields of another", r->name, r->type);
+    if (r->type == CONF_RES_EXEC && r->monitor == 0)
+        FUZZ_CHECK(r->monitor_interval == 0 && r->monitor_retries == 0,
+                   "exec resource '%s' without a monitor is monitored", r->name);
+    if (r->type == CONF_RES_IP) {
+        const struct res_ip_addr *a = &r->ip.addr;
+
+        FUZZ_CHECK((a->family == AF_INET && a->prefix >= 1 && a->prefix <= 32) ||
+                       (a->family == AF_INET6 && a->prefix >= 1 && a->prefix <= 128),
+                   "resource '%s' address family %d prefix %d", r->name, a->family, a->prefix);
+        FUZZ_CHECK(r->ip.announce_count >= 0 && r->ip.announce_count <= RES_IP_ANNOUNCE_COUNT_MAX,
+                   "resource '%s' announce-count %d", r->name, r->ip.announce_count);
+        for (int j = 0; j < ri; j++)
+            FUZZ_CHECK(c->resources[j].type != CONF_RES_IP ||
+                           c->resources[j].ip.addr.family != a->family ||
+                           memcmp(c->resources[j].ip.addr.bytes, a->bytes, 16) != 0,
+                       "two resources float one address ('%s')", r->name);
+        for (int n = 0; n < c->n_nodes; n++) {
+            for (int li = 0; li < c->n_links; li++) {
+                int family;
+                uint16_t port;
+                const void *b = addr_bytes(&c->nodes[n].addr[li], &family, &port);
+
+                FUZZ_CHECK(!c->nodes[n].addr_len[li] || family != a->family ||
+                               memcmp(b, a->bytes, family == AF_INET ? 4 : 16) != 0,
+                           "resource '%s' floats the address of node '%s'", r->name,
+                           c->nodes[n].name);
+            }
+        }
+    }
+    FUZZ_CHECK(r->n_params >= 0 && r->n_params <= CONF_OCF_PARAMS_MAX, "resource '%s': %d params",
+               r->name, r->n_params);
+    for (int i = 0; i < r->n_params; i++) {
+        FUZZ_CHECK(text_ok(c, r->params[i].name) && text_ok(c, r->params[i].value) &&
+                       param_name_ok(conf_text(c, r->params[i].name)) &&
+                       conf_text(c, r->params[i].value)[0],
+                   "resource '%s' parameter %d", r->name, i);
+        for (int j = 0; j < i; j++)
+            FUZZ_CHECK(strcmp(conf_text(c, r->params[i].name), conf_text(c, r->params[j].name)),
+                       "resource '%s' parameter '%s' twice", r->name,
+                       conf_text(c, r->params[i].name));
+    }
+}
+
+/* Groups in a row of resources each, policies of configured nodes. */
+static void check_groups(const struct conf *c)
+{
+    int next = 0;
+
+    FUZZ_CHECK(c->n_groups >= 0 && c->n_groups <= VIGIL_MAX_GROUPS && c->n_resources >= 0 &&
+                   c->n_resources <= VIGIL_MAX_RESOURCES && c->text_len <= CONF_TEXT_MAX &&
+                   (c->n_resources > 0 || c->text_len == 0),
+               "%d groups, %d resources, %u bytes of text", c->n_groups, c->n_resources,
+               c->text_len);
+    for (int gi = 0; gi < c->n_groups; gi++) {
+        const struct conf_group *g = &c->groups[gi];
+
+        FUZZ_CHECK(name_ok(g->name), "group name '%s'", g->name);
+        for (int j = 0; j < gi; j++)
+            FUZZ_CHECK(strcmp(g->name, c->groups[j].name) != 0, "group '%s' twice", g->name);
+        FUZZ_CHECK(g->n_nodes >= 1 && g->n_nodes <= c->n_nodes, "group '%s': %d nodes", g->name,
+                   g->n_nodes);
+        for (int i = 0; i < g->n_nodes; i++) {
+            FUZZ_CHECK(g->nodes[i] >= 0 && g->nodes[i] < c->n_nodes, "group '%s' node %d", g->name,
+                       g->nodes[i]);
+            for (int j = 0; j < i; j++)
+                FUZZ_CHECK(g->nodes[i] != g->nodes[j], "group '%s' lists a node twice", g->name);
+        }
+        FUZZ_CHECK(
+            g->migration_threshold >= 1 && g->migration_threshold <= CONF_MIGRATION_THRESHOLD_MAX &&
+                (g->failure_timeout == 0 || (g->failure_timeout >= CONF_FAILURE_TIMEOUT_MIN &&
+                                             g->failure_timeout <= CONF_FAILURE_TIMEOUT_MAX)) &&
+                time_ok(g->monitor_interval, 1),
+            "group '%s' settings", g->name);
+        FUZZ_CHECK(g->first_resource == next && g->n_resources >= 1 &&
+                       g->n_resources <= VIGIL_MAX_GROUP_RESOURCES,
+                   "group '%s': resources %d+%d, expected from %d", g->name, g->first_resource,
+                   g->n_resources, next);
+        for (int ri = next; ri < next + g->n_resources; ri++) {
+            FUZZ_CHECK(c->resources[ri].group == gi, "resource %d is in group %d, not %d", ri,
+                       c->resources[ri].group, gi);
+            check_resource(c, ri);
+        }
+        next += g->n_resources;
+    }
+    FUZZ_CHECK(next == c->n_resources, "%d resources, %d in groups", c->n_resources, next);
 }
 
 /* The promises conf.h makes about a configuration that parsed. */
@@ -170,6 +307,7 @@ static void check_invariants(const struct conf *c)
                        np->n_targets, np->count);
         }
     }
+    check_groups(c);
     FUZZ_CHECK(c->quorum == QUORUM_MAJORITY || c->quorum == QUORUM_WITNESS ||
                    (c->quorum == QUORUM_NONE && c->allow_split_brain),
                "quorum %d, allow-split-brain %d", c->quorum, c->allow_split_brain);
@@ -210,6 +348,72 @@ static void check_invariants(const struct conf *c)
                            c->nodes[j].name, l->name);
             }
         }
+    }
+}
+
+/* A duration, or the word for zero (0 or never). */
+static const char *time_text(vg_usec_t t, const char *zero, char *buf, size_t len)
+{
+    return t ? conf_format_duration(t, buf, len) : zero;
+}
+
+static void write_resource(FILE *f, const struct conf *c, const struct conf_resource *r)
+{
+    char b1[32], b2[32], b3[32], b4[32], addr[RES_IP_TEXT_MAX];
+
+    fprintf(f,
+            "[resource \"%s/%s\"]\ntype=%s\nmonitor-interval=%s\nstart-timeout=%s\n"
+            "stop-timeout=%s\n",
+            c->groups[r->group].name, r->name, conf_res_type_name(r->type),
+            time_text(r->monitor_interval, "0", b1, sizeof(b1)),
+            conf_format_duration(r->start_timeout, b2, sizeof(b2)),
+            conf_format_duration(r->stop_timeout, b3, sizeof(b3)));
+    /* an exec resource without a monitor command takes no monitor keys */
+    if (r->type != CONF_RES_EXEC || r->monitor)
+        fprintf(f, "monitor-timeout=%s\nmonitor-retries=%d\n",
+                conf_format_duration(r->monitor_timeout, b4, sizeof(b4)), r->monitor_retries);
+    switch (r->type) {
+    case CONF_RES_IP:
+        fprintf(f, "address=%s\nannounce-count=%d\n",
+                res_ip_format(&r->ip.addr, addr, sizeof(addr)), r->ip.announce_count);
+        if (r->ip.interface[0])
+            fprintf(f, "interface=%s\n", r->ip.interface);
+        break;
+    case CONF_RES_EXEC:
+        fprintf(f, "start=%s\nstop=%s\n", conf_text(c, r->start), conf_text(c, r->stop));
+        if (r->monitor)
+            fprintf(f, "monitor=%s\n", conf_text(c, r->monitor));
+        break;
+    case CONF_RES_OCF:
+        fprintf(f, "agent=ocf:%s:%s\n", r->ocf_provider, r->ocf_type);
+        for (int i = 0; i < r->n_params; i++)
+            fprintf(f, "%s=%s\n", conf_text(c, r->params[i].name),
+                    conf_text(c, r->params[i].value));
+        break;
+    case CONF_RES_SYSTEMD:
+        fprintf(f, "unit=%s\n", conf_text(c, r->unit));
+        break;
+    }
+}
+
+static void write_groups(FILE *f, const struct conf *c)
+{
+    char b1[32], b2[32];
+
+    for (int i = 0; i < c->n_groups; i++) {
+        const struct conf_group *g = &c->groups[i];
+
+        fprintf(f, "[group \"%s\"]\nnodes=", g->name);
+        for (int n = 0; n < g->n_nodes; n++)
+            fprintf(f, "%s%s", n ? "," : "", c->nodes[g->nodes[n]].name);
+        fprintf(f,
+                "\nfailback=%s\nmigration-threshold=%d\nfailure-timeout=%s\n"
+                "monitor-interval=%s\n",
+                g->failback ? "yes" : "no", g->migration_threshold,
+                time_text(g->failure_timeout, "never", b1, sizeof(b1)),
+                time_text(g->monitor_interval, "0", b2, sizeof(b2)));
+        for (int r = g->first_resource; r < g->first_resource + g->n_resources; r++)
+            write_resource(f, c, &c->resources[r]);
     }
 }
 
@@ -286,14 +490,61 @@ static char *write_conf(const struct conf *c, size_t *len)
         }
         fputc('\n', f);
     }
+    write_groups(f, c);
     fclose(f);
     *len = size;
     return text;
 }
 
+static void check_same_resource(const struct conf *a, const struct conf_resource *x,
+                                const struct conf *b, const struct conf_resource *y,
+                                const char *what)
+{
+    FUZZ_CHECK(
+        strcmp(x->name, y->name) == 0 && x->group == y->group && x->type == y->type &&
+            x->monitor_interval == y->monitor_interval &&
+            x->monitor_timeout == y->monitor_timeout && x->start_timeout == y->start_timeout &&
+            x->stop_timeout == y->stop_timeout && x->monitor_retries == y->monitor_retries &&
+            memcmp(&x->ip, &y->ip, sizeof(x->ip)) == 0 &&
+            strcmp(conf_text(a, x->start), conf_text(b, y->start)) == 0 &&
+            strcmp(conf_text(a, x->stop), conf_text(b, y->stop)) == 0 &&
+            strcmp(conf_text(a, x->monitor), conf_text(b, y->monitor)) == 0 &&
+            strcmp(x->ocf_provider, y->ocf_provider) == 0 &&
+            strcmp(x->ocf_type, y->ocf_type) == 0 &&
+            strcmp(conf_text(a, x->unit), conf_text(b, y->unit)) == 0 && x->n_params == y->n_params,
+        "%s: resource '%s' differs", what, x->name);
+    for (int i = 0; i < x->n_params; i++)
+        FUZZ_CHECK(strcmp(conf_text(a, x->params[i].name), conf_text(b, y->params[i].name)) == 0 &&
+                       strcmp(conf_text(a, x->params[i].value), conf_text(b, y->params[i].value)) ==
+                           0,
+                   "%s: resource '%s' parameter %d differs", what, x->name, i);
+}
+
+static void check_same_groups(const struct conf *a, const struct conf *b, const char *what)
+{
+    FUZZ_CHECK(a->n_groups == b->n_groups && a->n_resources == b->n_resources,
+               "%s: %d groups and %d resources, then %d and %d", what, a->n_groups, a->n_resources,
+               b->n_groups, b->n_resources);
+    for (int i = 0; i < a->n_groups; i++) {
+        const struct conf_group *x = &a->groups[i], *y = &b->groups[i];
+
+        FUZZ_CHECK(strcmp(x->name, y->name) == 0 && x->n_nodes == y->n_nodes &&
+                       memcmp(x->nodes, y->nodes, sizeof(x->nodes)) == 0 &&
+                       x->failback == y->failback &&
+                       x->migration_threshold == y->migration_threshold &&
+                       x->failure_timeout == y->failure_timeout &&
+                       x->monitor_interval == y->monitor_interval &&
+                       x->first_resource == y->first_resource && x->n_resources == y->n_resources,
+                   "%s: group %d ('%s') differs", what, i, x->name);
+    }
+    for (int i = 0; i < a->n_resources; i++)
+        check_same_resource(a, &a->resources[i], b, &b->resources[i], what);
+}
+
 /* Equal as configurations: every field but the line numbers. */
 static void check_same_conf(const struct conf *a, const struct conf *b, const char *what)
 {
+    check_same_groups(a, b, what);
     FUZZ_CHECK(a->n_nps == b->n_nps, "%s: %d np sections, then %d", what, a->n_nps, b->n_nps);
     for (int i = 0; i < a->n_nps; i++) {
         const struct conf_np *x = &a->nps[i], *y = &b->nps[i];

@@ -128,6 +128,60 @@ static const char full_conf[] = "\xef\xbb\xbf; vigil.conf with every key\r\n"
                                 "timeout = 5s\r\n"
                                 "type = http\r\n";
 
+/* Groups with a resource of every type, every key, the type last, groups
+ * and resources interleaved. */
+static const char groups_conf[] = "[cluster]\n"
+                                  "name = web\n"
+                                  "[link \"lan1\"]\n"
+                                  "type = udp\n"
+                                  "priority = 1\n"
+                                  "[node \"alpha\"]\n"
+                                  "id = 1\n"
+                                  "lan1 = 192.0.2.1\n"
+                                  "[node \"beta\"]\n"
+                                  "id = 2\n"
+                                  "lan1 = 192.0.2.2\n"
+                                  "[resource \"web/vip\"]\n"
+                                  "address = 192.0.2.100/24\n"
+                                  "interface = eth0\n"
+                                  "announce-count = 3\n"
+                                  "monitor-interval = 2s\n"
+                                  "monitor-timeout = 5s\n"
+                                  "start-timeout = 1m\n"
+                                  "stop-timeout = 1.5s\n"
+                                  "monitor-retries = 1\n"
+                                  "type = ip\n"
+                                  "[group \"web\"]\n"
+                                  "nodes = beta, alpha   # preferred first\n"
+                                  "failback = yes\n"
+                                  "migration-threshold = 5\n"
+                                  "failure-timeout = never\n"
+                                  "monitor-interval = 0\n"
+                                  "[resource \"web/vip6\"]\n"
+                                  "type = ip\n"
+                                  "address = 2001:db8::100/64\n"
+                                  "[resource \"web/app\"]\n"
+                                  "type = exec\n"
+                                  "start = /usr/local/sbin/app start && echo 'ok'\n"
+                                  "stop = /usr/local/sbin/app stop\n"
+                                  "monitor = /usr/local/sbin/app status\n"
+                                  "[group \"db\"]\n"
+                                  "nodes = alpha\n"
+                                  "failure-timeout = 1h\n"
+                                  "[resource \"db/pg\"]\n"
+                                  "type = ocf\n"
+                                  "agent = ocf:heartbeat:pgsql\n"
+                                  "pgdata = /var/lib/postgresql\n"
+                                  "pgport = 5432\n"
+                                  "[resource \"db/unit\"]\n"
+                                  "type = systemd\n"
+                                  "unit = app@db-1.service\n"
+                                  "[resource \"web/cmd\"]\n"
+                                  "type = exec\n"
+                                  "start = true\n"
+                                  "stop = true\n"
+                                  "monitor-interval = 0\n";
+
 /* One mistake of each kind the parser reports. */
 static const char errors_conf[] = "key = outside\n"
                                   "[cluster]\n"
@@ -158,7 +212,28 @@ static const char errors_conf[] = "key = outside\n"
                                   "l = 224.0.0.1\n"
                                   "w = 192.0.2.1\n"
                                   "zz = 192.0.2.1%eth0\n"
-                                  "just some words\n";
+                                  "just some words\n"
+                                  "[group \"g\"]\n"
+                                  "nodes = n, n, x\n"
+                                  "failure-timeout = 0\n"
+                                  "[group \"empty\"]\n"
+                                  "nodes = n\n"
+                                  "[resource \"nogroup\"]\n"
+                                  "[resource \"g/ip\"]\n"
+                                  "type = ip\n"
+                                  "address = 192.0.2.1\n"
+                                  "start = x\n"
+                                  "[resource \"g/ocf\"]\n"
+                                  "type = ocf\n"
+                                  "agent = heartbeat:Dummy\n"
+                                  "CRM_meta_timeout = 1\n"
+                                  "monitor-intervall = 1s\n"
+                                  "[resource \"g/exec\"]\n"
+                                  "type = exec\n"
+                                  "monitor-retries = 3\n"
+                                  "[resource \"g/unit\"]\n"
+                                  "type = systemd\n"
+                                  "unit = app@.slice\n";
 
 static void conf_seeds(const char *md)
 {
@@ -168,6 +243,7 @@ static void conf_seeds(const char *md)
     seed_str("fuzz_conf", "minimal.conf", -1, minimal_conf);
     seed_str("fuzz_conf", "every-key-crlf-bom.conf", -1, full_conf);
     seed_str("fuzz_conf", "errors.conf", -1, errors_conf);
+    seed_str("fuzz_conf", "groups.conf", -1, groups_conf);
     free(ex);
 }
 

@@ -10,5 +10,6 @@
 #define VIGIL_KEY_BYTES 32           /* cluster key: 256 bits, HMAC-SHA256 */
 #define VIGIL_MAX_GROUPS 64          /* [group] sections (docs/groups.md) */
 #define VIGIL_MAX_GROUP_RESOURCES 16 /* [resource] sections of one group */
+#define VIGIL_MAX_RESOURCES 256      /* [resource] sections of all groups together */
 
 #endif

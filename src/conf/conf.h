@@ -14,6 +14,7 @@
 
 #include "../common/clock.h"
 #include "../common/limits.h"
+#include "../resources/resources.h"
 
 /* The kinds of heartbeat channel (DESIGN.md, "link"): udp carries cluster
  * messages and liveness; disk and witness carry liveness only. */
@@ -31,6 +32,10 @@ const char *conf_quorum_name(enum conf_quorum q);
  * in a tie, a side that cannot reach an [np] section's ping targets, or its
  * url over HTTP, loses. */
 enum np_type { NP_PING, NP_HTTP };
+
+/* The kinds of resource (DESIGN.md, "resource"), as written after `type =`
+ * in a [resource] section. */
+enum conf_res_type { CONF_RES_IP, CONF_RES_EXEC, CONF_RES_OCF, CONF_RES_SYSTEMD };
 
 /* Defaults and bounds (docs/configuration.md lists them for users). */
 #define CONF_DEFAULT_KEY_FILE "/etc/vigil/authkey"
@@ -52,6 +57,22 @@ enum np_type { NP_PING, NP_HTTP };
 #define CONF_NP_DEFAULT_TIMEOUT (3 * VG_USEC_PER_SEC)
 #define CONF_NP_INTERVAL_MIN (100 * VG_USEC_PER_MSEC)
 #define CONF_NP_INTERVAL_MAX (60 * VG_USEC_PER_SEC)
+/* [group] and [resource]; the counts are VIGIL_MAX_GROUPS,
+ * VIGIL_MAX_GROUP_RESOURCES and VIGIL_MAX_RESOURCES (common/limits.h) */
+#define CONF_DEFAULT_MIGRATION_THRESHOLD 3
+#define CONF_MIGRATION_THRESHOLD_MAX 1000
+#define CONF_DEFAULT_FAILURE_TIMEOUT (600 * VG_USEC_PER_SEC)
+#define CONF_FAILURE_TIMEOUT_MIN (1 * VG_USEC_PER_SEC)
+#define CONF_FAILURE_TIMEOUT_MAX (720 * 3600 * VG_USEC_PER_SEC) /* 30 days */
+#define CONF_DEFAULT_MONITOR_INTERVAL (10 * VG_USEC_PER_SEC)
+#define CONF_DEFAULT_RES_TIMEOUT (20 * VG_USEC_PER_SEC) /* start, stop and monitor */
+#define CONF_RES_TIME_MIN (100 * VG_USEC_PER_MSEC)      /* monitor-interval (but 0) and timeouts */
+#define CONF_RES_TIME_MAX (24 * 3600 * VG_USEC_PER_SEC)
+#define CONF_MONITOR_RETRIES_MAX 10
+#define CONF_OCF_PARAMS_MAX 32     /* OCF parameters per resource */
+#define CONF_COMMAND_MAX 4096      /* an exec command, with the NUL */
+#define CONF_UNIT_MAX 256          /* a systemd unit name, with the NUL */
+#define CONF_TEXT_MAX (128 * 1024) /* conf.text: the strings of every resource */
 
 /* One heartbeat channel. Fields that do not apply to a link's type are zero
  * (priority, port, family on disk and witness links) or the empty string. */
@@ -107,6 +128,51 @@ struct conf_np {
     int line;               /* line of the [np] header */
 };
 
+/* A failover group. Its resources are conf.resources[first_resource ..
+ * first_resource + n_resources - 1], in start order (the order of the file). */
+struct conf_group {
+    char name[VIGIL_NAME_MAX];
+    int nodes[VIGIL_MAX_NODES];      /* failover policy: indexes in conf.nodes, preferred first */
+    int n_nodes;                     /* 1..n_nodes of the cluster, each node once */
+    bool failback;                   /* move back to a more preferred node; default no */
+    int migration_threshold;         /* failures on a node before the group leaves it; default 3 */
+    vg_usec_t failure_timeout;       /* a failure count expires this long after its last
+                                      * failure; default 10m; 0: never (`never`) */
+    vg_usec_t monitor_interval;      /* the default of its resources; default 10s; 0: none */
+    int first_resource, n_resources; /* n_resources >= 1 */
+    int line;                        /* line of the [group] header */
+};
+
+/* One OCF parameter, OCF_RESKEY_<name>=<value>: offsets in conf.text. */
+struct conf_param {
+    uint32_t name, value;
+};
+
+/* A resource of a group. Strings of variable length are offsets in
+ * conf.text (conf_text() turns one into a string; 0 is ""). Fields of
+ * another type are zero. */
+struct conf_resource {
+    char name[VIGIL_NAME_MAX]; /* NAME of [resource "GROUP/NAME"] */
+    int group;                 /* index in conf.groups */
+    enum conf_res_type type;
+    int line; /* line of the [resource] header */
+
+    /* every type: the monitor's period (its own `monitor-interval`, else the
+     * group's; 0: not monitored, also for exec without a monitor command),
+     * the timeouts of the actions (default 20s) and the failures in a row
+     * before the monitor counts as failed (default 0) */
+    vg_usec_t monitor_interval, monitor_timeout, start_timeout, stop_timeout;
+    int monitor_retries;
+
+    struct res_ip ip;                  /* ip: address, interface ("": found per node) */
+    uint32_t start, stop, monitor;     /* exec: /bin/sh -c commands; monitor 0: none */
+    char ocf_provider[VIGIL_NAME_MAX]; /* ocf: agent = ocf:PROVIDER:TYPE */
+    char ocf_type[VIGIL_NAME_MAX];
+    struct conf_param params[CONF_OCF_PARAMS_MAX]; /* ocf: in file order */
+    int n_params;
+    uint32_t unit; /* systemd: "NAME.service" and the like */
+};
+
 struct conf {
     char path[VIGIL_PATH_MAX];
     char cluster_name[VIGIL_NAME_MAX * 4]; /* any UTF-8 */
@@ -130,6 +196,14 @@ struct conf {
     /* [np] sections in file order */
     struct conf_np nps[CONF_NP_MAX];
     int n_nps;
+    /* [group] sections in file order; resources by group, then in file
+     * order within a group (the start order) */
+    struct conf_group groups[VIGIL_MAX_GROUPS];
+    int n_groups;
+    struct conf_resource resources[VIGIL_MAX_RESOURCES];
+    int n_resources;
+    char text[CONF_TEXT_MAX]; /* the strings of the resources, each with its NUL */
+    uint32_t text_len;
 };
 
 #define CONF_DIAG_MAX 64
@@ -165,6 +239,15 @@ const char *conf_format_duration(vg_usec_t usec, char *buf, size_t len);
 const struct conf_node *conf_node_by_name(const struct conf *c, const char *name);
 const struct conf_node *conf_node_by_id(const struct conf *c, int id);
 int conf_link_index(const struct conf *c, const char *name);
+const struct conf_group *conf_group_by_name(const struct conf *c, const char *name);
+const struct conf_resource *conf_resource_by_name(const struct conf *c, const char *group,
+                                                  const char *name);
+
+/* A string of a resource (an offset in c->text); "" for 0 or a bad offset. */
+const char *conf_text(const struct conf *c, uint32_t off);
+
+/* "ip", "exec", "ocf" or "systemd", as written after `type =`. */
+const char *conf_res_type_name(enum conf_res_type t);
 
 /* "udp", "disk" or "witness", as written after `type =`. */
 const char *conf_link_type_name(enum link_type t);
@@ -174,7 +257,8 @@ const char *conf_np_type_name(enum np_type t);
 
 /* Describe what differs between two configurations other than timing
  * (interval, timeout, initial-timeout, and each link's interval and timeout;
- * every change to an [np] section, its timing included, is beyond timing).
+ * every change to an [np], [group] or [resource] section, its timing
+ * included, is beyond timing).
  * Writes a human sentence into buf and returns true when something else
  * changed (the daemon refuses such a change on SIGHUP for now). */
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len);

@@ -1,7 +1,7 @@
 /* conf_diff_beyond_timing(): what a reload would change besides the timing
  * keys (the three of [cluster], and each link's interval and timeout), which
- * are the only ones the daemon can apply on the fly. Every change to an [np]
- * section is beyond timing, its own interval and timeout included. */
+ * are the only ones the daemon can apply on the fly. Every change to an [np],
+ * [group] or [resource] section is beyond timing, its own timing included. */
 #include "conf.h"
 
 #include <arpa/inet.h>
@@ -220,6 +220,180 @@ static void diff_nps(const struct conf *a, const struct conf *b, struct diff *d)
             note(d, "np '%s' was added", b->nps[j].name);
 }
 
+/* "alpha, beta": a group's failover policy by node names. */
+static const char *policy_text(const struct conf *c, const struct conf_group *g, char *buf,
+                               size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < g->n_nodes && off + 1 < len; i++) {
+        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", c->nodes[g->nodes[i]].name);
+
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    return buf;
+}
+
+/* A duration that may be 0 (no monitor) or, for failure-timeout, never. */
+static const char *time_text(vg_usec_t t, const char *zero, char *buf, size_t len)
+{
+    if (t == 0)
+        return zero;
+    return conf_format_duration(t, buf, len);
+}
+
+static void diff_group(const struct conf *a, const struct conf_group *x, const struct conf *b,
+                       const struct conf_group *y, struct diff *d)
+{
+    char p1[256], p2[256], t1[32], t2[32];
+
+    policy_text(a, x, p1, sizeof(p1));
+    policy_text(b, y, p2, sizeof(p2));
+    if (strcmp(p1, p2) != 0)
+        note(d, "group '%s' nodes changed from %s to %s", x->name, p1, p2);
+    if (x->failback != y->failback)
+        note(d, "group '%s' failback changed from %s to %s", x->name, yes_no(x->failback),
+             yes_no(y->failback));
+    if (x->migration_threshold != y->migration_threshold)
+        note(d, "group '%s' migration-threshold changed from %d to %d", x->name,
+             x->migration_threshold, y->migration_threshold);
+    if (x->failure_timeout != y->failure_timeout)
+        note(d, "group '%s' failure-timeout changed from %s to %s", x->name,
+             time_text(x->failure_timeout, "never", t1, sizeof(t1)),
+             time_text(y->failure_timeout, "never", t2, sizeof(t2)));
+    if (x->monitor_interval != y->monitor_interval)
+        note(d, "group '%s' monitor-interval changed from %s to %s", x->name,
+             time_text(x->monitor_interval, "0", t1, sizeof(t1)),
+             time_text(y->monitor_interval, "0", t2, sizeof(t2)));
+}
+
+static bool same_params(const struct conf *a, const struct conf_resource *x, const struct conf *b,
+                        const struct conf_resource *y)
+{
+    if (x->n_params != y->n_params)
+        return false;
+    for (int i = 0; i < x->n_params; i++)
+        if (strcmp(conf_text(a, x->params[i].name), conf_text(b, y->params[i].name)) != 0 ||
+            strcmp(conf_text(a, x->params[i].value), conf_text(b, y->params[i].value)) != 0)
+            return false;
+    return true;
+}
+
+/* The keys of each type; commands and parameters are named, not quoted. */
+static void diff_resource_type(const struct conf *a, const struct conf_resource *x,
+                               const struct conf *b, const struct conf_resource *y,
+                               const char *name, struct diff *d)
+{
+    char s1[RES_IP_TEXT_MAX + VIGIL_NAME_MAX], s2[RES_IP_TEXT_MAX + VIGIL_NAME_MAX];
+    const struct {
+        const char *key;
+        uint32_t x, y;
+    } commands[] = {{"start", x->start, y->start},
+                    {"stop", x->stop, y->stop},
+                    {"monitor", x->monitor, y->monitor}};
+
+    switch (x->type) {
+    case CONF_RES_IP:
+        res_ip_format(&x->ip.addr, s1, sizeof(s1));
+        res_ip_format(&y->ip.addr, s2, sizeof(s2));
+        if (strcmp(s1, s2) != 0)
+            note(d, "resource '%s' address changed from %s to %s", name, s1, s2);
+        if (strcmp(x->ip.interface, y->ip.interface) != 0)
+            note(d, "resource '%s' interface changed from %s to %s", name,
+                 x->ip.interface[0] ? x->ip.interface : "automatic",
+                 y->ip.interface[0] ? y->ip.interface : "automatic");
+        if (x->ip.announce_count != y->ip.announce_count)
+            note(d, "resource '%s' announce-count changed from %d to %d", name,
+                 x->ip.announce_count, y->ip.announce_count);
+        break;
+    case CONF_RES_EXEC:
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (strcmp(conf_text(a, commands[i].x), conf_text(b, commands[i].y)) != 0)
+                note(d, "resource '%s' %s command changed", name, commands[i].key);
+        break;
+    case CONF_RES_OCF:
+        if (strcmp(x->ocf_provider, y->ocf_provider) != 0 || strcmp(x->ocf_type, y->ocf_type) != 0)
+            note(d, "resource '%s' agent changed from ocf:%s:%s to ocf:%s:%s", name,
+                 x->ocf_provider, x->ocf_type, y->ocf_provider, y->ocf_type);
+        if (!same_params(a, x, b, y))
+            note(d, "resource '%s' parameters changed", name);
+        break;
+    case CONF_RES_SYSTEMD:
+        if (strcmp(conf_text(a, x->unit), conf_text(b, y->unit)) != 0)
+            note(d, "resource '%s' unit changed from %s to %s", name, conf_text(a, x->unit),
+                 conf_text(b, y->unit));
+        break;
+    }
+}
+
+static void diff_resource(const struct conf *a, const struct conf_resource *x, const struct conf *b,
+                          const struct conf_resource *y, struct diff *d)
+{
+    const struct conf_group *gx = &a->groups[x->group], *gy = &b->groups[y->group];
+    char name[2 * VIGIL_NAME_MAX], t1[32], t2[32];
+    const struct {
+        const char *key;
+        vg_usec_t x, y;
+    } times[] = {{"monitor-interval", x->monitor_interval, y->monitor_interval},
+                 {"monitor-timeout", x->monitor_timeout, y->monitor_timeout},
+                 {"start-timeout", x->start_timeout, y->start_timeout},
+                 {"stop-timeout", x->stop_timeout, y->stop_timeout}};
+    int i = (int)(x - a->resources) - gx->first_resource;
+    int j = (int)(y - b->resources) - gy->first_resource;
+
+    snprintf(name, sizeof(name), "%s/%s", gx->name, x->name);
+    if (x->type != y->type) {
+        note(d, "resource '%s' changed type from %s to %s", name, conf_res_type_name(x->type),
+             conf_res_type_name(y->type));
+        return;
+    }
+    diff_resource_type(a, x, b, y, name, d);
+    for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+        if (times[k].x != times[k].y)
+            note(d, "resource '%s' %s changed from %s to %s", name, times[k].key,
+                 time_text(times[k].x, "0", t1, sizeof(t1)),
+                 time_text(times[k].y, "0", t2, sizeof(t2)));
+    if (x->monitor_retries != y->monitor_retries)
+        note(d, "resource '%s' monitor-retries changed from %d to %d", name, x->monitor_retries,
+             y->monitor_retries);
+    if (i != j && gx->n_resources == gy->n_resources)
+        note(d, "resource '%s' moved from position %d to %d in group '%s' (the start order)", name,
+             i + 1, j + 1, gx->name);
+}
+
+/* Groups added, removed or changed, and the resources of the groups that
+ * stay (those of a group added or removed go with it). */
+static void diff_groups(const struct conf *a, const struct conf *b, struct diff *d)
+{
+    for (int i = 0; i < a->n_groups; i++) {
+        const struct conf_group *x = &a->groups[i], *y = conf_group_by_name(b, x->name);
+
+        if (!y) {
+            note(d, "group '%s' was removed", x->name);
+            continue;
+        }
+        diff_group(a, x, b, y, d);
+        for (int r = x->first_resource; r < x->first_resource + x->n_resources; r++) {
+            const struct conf_resource *rx = &a->resources[r];
+            const struct conf_resource *ry = conf_resource_by_name(b, x->name, rx->name);
+
+            if (ry)
+                diff_resource(a, rx, b, ry, d);
+            else
+                note(d, "resource '%s/%s' was removed", x->name, rx->name);
+        }
+        for (int r = y->first_resource; r < y->first_resource + y->n_resources; r++)
+            if (!conf_resource_by_name(a, x->name, b->resources[r].name))
+                note(d, "resource '%s/%s' was added", x->name, b->resources[r].name);
+    }
+    for (int j = 0; j < b->n_groups; j++)
+        if (!conf_group_by_name(a, b->groups[j].name))
+            note(d, "group '%s' was added", b->groups[j].name);
+}
+
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len)
 {
     struct diff d = {.buf = len ? buf : NULL, .len = len};
@@ -241,5 +415,6 @@ bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *b
     diff_links(a, b, &d);
     diff_nodes(a, b, &d);
     diff_nps(a, b, &d);
+    diff_groups(a, b, &d);
     return d.n > 0;
 }

@@ -19,9 +19,7 @@
 #define T_WITNESS (1u << RLT_WITNESS)
 #define T_ALL (T_UDP | T_DISK | T_WITNESS)
 
-/* "FILE:LINE: [section] key: " and the message, at the current line. */
-__attribute__((format(printf, 3, 4))) static void key_err(struct conf_parser *p, const char *key,
-                                                          const char *fmt, ...)
+void conf_key_err(struct conf_parser *p, const char *key, const char *fmt, ...)
 {
     char label[CONF_LABEL_MAX], msg[CONF_DIAG_LEN];
     va_list ap;
@@ -62,12 +60,13 @@ int conf_find_key(struct conf_parser *p, const struct key_def *defs, int n, int 
         if (strcmp(defs[i].name, key) != 0)
             continue;
         if (lines[i]) {
-            key_err(p, key, "duplicate key (first set on line %d): set each key once", lines[i]);
+            conf_key_err(p, key, "duplicate key (first set on line %d): set each key once",
+                         lines[i]);
             return -EINVAL;
         }
         lines[i] = p->lineno;
         if (value[0] == '\0') {
-            key_err(p, key, "empty value: expected %s", defs[i].expect);
+            conf_key_err(p, key, "empty value: expected %s", defs[i].expect);
             return -EINVAL;
         }
         return i;
@@ -81,7 +80,7 @@ static bool value_fits(struct conf_parser *p, const char *key, const char *value
 
     if (n < size)
         return true;
-    key_err(p, key, "value too long (%zu bytes): expected at most %zu bytes", n, size - 1);
+    conf_key_err(p, key, "value too long (%zu bytes): expected at most %zu bytes", n, size - 1);
     return false;
 }
 
@@ -92,7 +91,7 @@ static void set_name(struct conf_parser *p, const char *key, const char *value)
     if (!value_fits(p, key, value, sizeof(p->out->cluster_name)))
         return;
     if (!conf_text_valid(value)) {
-        key_err(p, key, "not valid text: expected printable UTF-8 without control characters");
+        conf_key_err(p, key, "not valid text: expected printable UTF-8 without control characters");
         return;
     }
     snprintf(p->out->cluster_name, sizeof(p->out->cluster_name), "%s", value);
@@ -106,7 +105,7 @@ static void set_path(struct conf_parser *p, const char *key, const char *value, 
     if (!value_fits(p, key, value, size))
         return;
     if (value[0] != '/' || !conf_text_valid(value)) {
-        key_err(p, key, "'%.64s' is not an absolute path: expected e.g. %s", value, example);
+        conf_key_err(p, key, "'%.64s' is not an absolute path: expected e.g. %s", value, example);
         return;
     }
     snprintf(dst, size, "%s", value);
@@ -126,20 +125,61 @@ int conf_set_duration(struct conf_parser *p, const char *key, const char *value,
     int r = conf_parse_duration(value, &v);
 
     if (r == -ERANGE)
-        key_err(p, key, "bad duration '%.64s' (zero or too large): " CONF_DURATION_EXPECT, value);
+        conf_key_err(p, key, "bad duration '%.64s' (zero or too large): " CONF_DURATION_EXPECT,
+                     value);
     else if (r < 0)
-        key_err(p, key, "bad duration '%.64s': " CONF_DURATION_EXPECT, value);
+        conf_key_err(p, key, "bad duration '%.64s': " CONF_DURATION_EXPECT, value);
     else if (v < min)
-        key_err(p, key, "%s is too short: expected at least %s",
-                conf_format_duration(v, b1, sizeof(b1)), conf_format_duration(min, b2, sizeof(b2)));
+        conf_key_err(p, key, "%s is too short: expected at least %s",
+                     conf_format_duration(v, b1, sizeof(b1)),
+                     conf_format_duration(min, b2, sizeof(b2)));
     else if (v > max)
-        key_err(p, key, "%s is too long: expected at most %s",
-                conf_format_duration(v, b1, sizeof(b1)), conf_format_duration(max, b2, sizeof(b2)));
+        conf_key_err(p, key, "%s is too long: expected at most %s",
+                     conf_format_duration(v, b1, sizeof(b1)),
+                     conf_format_duration(max, b2, sizeof(b2)));
     else {
         *dst = v;
         return 0;
     }
     return -EINVAL;
+}
+
+/* `monitor-interval` of groups and resources: 0 (no monitor), or a duration
+ * in [CONF_RES_TIME_MIN, CONF_RES_TIME_MAX]. */
+void conf_set_monitor_interval(struct conf_parser *p, const char *key, const char *value,
+                               vg_usec_t *dst)
+{
+    vg_usec_t v;
+
+    if (conf_parse_duration_or_zero(value, &v) == 0 && v == 0)
+        *dst = 0;
+    else
+        conf_set_duration(p, key, value, dst, CONF_RES_TIME_MIN, CONF_RES_TIME_MAX);
+}
+
+static bool is_list_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool conf_split_list(struct conf_parser *p, const char *key, const char *value,
+                     bool (*add)(struct conf_parser *p, const char *key, const char *s, size_t n))
+{
+    const char *s = value;
+
+    for (;;) {
+        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
+
+        while (s < end && is_list_blank(*s))
+            s++;
+        while (end > s && is_list_blank(end[-1]))
+            end--;
+        if (!add(p, key, s, (size_t)(end - s)))
+            return false;
+        if (!comma)
+            return true;
+        s = comma + 1;
+    }
 }
 
 static void set_interval(struct conf_parser *p, const char *key, const char *value)
@@ -165,8 +205,9 @@ static void set_initial_timeout(struct conf_parser *p, const char *key, const ch
 static void set_realtime(struct conf_parser *p, const char *key, const char *value)
 {
     if (conf_parse_bool(value, &p->out->realtime) < 0)
-        key_err(p, key, "bad boolean '%.64s': expected yes or no (also true/false, on/off, 1/0)",
-                value);
+        conf_key_err(p, key,
+                     "bad boolean '%.64s': expected yes or no (also true/false, on/off, 1/0)",
+                     value);
 }
 
 static void set_quorum(struct conf_parser *p, const char *key, const char *value)
@@ -178,13 +219,14 @@ static void set_quorum(struct conf_parser *p, const char *key, const char *value
     else if (strcmp(value, "none") == 0)
         p->out->quorum = QUORUM_NONE;
     else
-        key_err(p, key, "unknown quorum mode '%.64s': expected majority, witness or none", value);
+        conf_key_err(p, key, "unknown quorum mode '%.64s': expected majority, witness or none",
+                     value);
 }
 
 static void set_allow_split_brain(struct conf_parser *p, const char *key, const char *value)
 {
     if (conf_parse_bool(value, &p->out->allow_split_brain) < 0)
-        key_err(p, key, "bad boolean '%.64s': expected yes or no", value);
+        conf_key_err(p, key, "bad boolean '%.64s': expected yes or no", value);
 }
 
 const char *conf_quorum_name(enum conf_quorum q)
@@ -238,20 +280,22 @@ static void set_node_id(struct conf_parser *p, struct raw_node *n, const char *v
     int r;
 
     if (n->id_line) {
-        key_err(p, "id", "duplicate key (first set on line %d): set each key once", n->id_line);
+        conf_key_err(p, "id", "duplicate key (first set on line %d): set each key once",
+                     n->id_line);
         return;
     }
     n->id_line = p->lineno;
     if (value[0] == '\0') {
-        key_err(p, "id", "empty value: expected a number from 1 to %d", VIGIL_MAX_NODES);
+        conf_key_err(p, "id", "empty value: expected a number from 1 to %d", VIGIL_MAX_NODES);
         return;
     }
     r = conf_parse_uint(value, 1, VIGIL_MAX_NODES, &id);
     if (r == -ERANGE)
-        key_err(p, "id", "id %.64s is out of range: expected a number from 1 to %d", value,
-                VIGIL_MAX_NODES);
+        conf_key_err(p, "id", "id %.64s is out of range: expected a number from 1 to %d", value,
+                     VIGIL_MAX_NODES);
     else if (r < 0)
-        key_err(p, "id", "bad id '%.64s': expected a number from 1 to %d", value, VIGIL_MAX_NODES);
+        conf_key_err(p, "id", "bad id '%.64s': expected a number from 1 to %d", value,
+                     VIGIL_MAX_NODES);
     else
         n->id = (int)id;
 }
@@ -261,14 +305,14 @@ static void set_node_votes(struct conf_parser *p, struct raw_node *n, const char
     unsigned long v;
 
     if (n->votes_line) {
-        key_err(p, "votes", "duplicate key (first set on line %d): set each key once",
-                n->votes_line);
+        conf_key_err(p, "votes", "duplicate key (first set on line %d): set each key once",
+                     n->votes_line);
         return;
     }
     n->votes_line = p->lineno;
     if (conf_parse_uint(value, 0, VIGIL_MAX_NODES, &v) < 0)
-        key_err(p, "votes", "bad votes '%.64s': expected a number from 0 to %d (default 1)", value,
-                VIGIL_MAX_NODES);
+        conf_key_err(p, "votes", "bad votes '%.64s': expected a number from 0 to %d (default 1)",
+                     value, VIGIL_MAX_NODES);
     else
         n->votes = (int)v;
 }
@@ -290,16 +334,17 @@ void conf_key_node(struct conf_parser *p, const char *key, const char *value)
     }
     for (int i = 0; i < n->n_keys; i++) {
         if (!n->keys[i].key_long && strcmp(n->keys[i].key, key) == 0) {
-            key_err(p, key, "duplicate key (first set on line %d): a node has one address per link",
-                    n->keys[i].line);
+            conf_key_err(p, key,
+                         "duplicate key (first set on line %d): a node has one address per link",
+                         n->keys[i].line);
             return;
         }
     }
     if (n->n_keys >= CONF_NODE_KEYS_MAX) {
-        key_err(p, key,
-                "too many keys in this section: a node has 'id' and one address per link (at "
-                "most %d links)",
-                VIGIL_MAX_LINKS);
+        conf_key_err(p, key,
+                     "too many keys in this section: a node has 'id' and one address per link (at "
+                     "most %d links)",
+                     VIGIL_MAX_LINKS);
         return;
     }
     k = &n->keys[n->n_keys++];
@@ -351,7 +396,7 @@ static void set_type(struct conf_parser *p, const char *key, const char *value)
         l->type = RLT_WITNESS;
     } else {
         l->type = RLT_BAD;
-        key_err(p, key, "unknown link type '%.64s': expected udp, disk or witness", value);
+        conf_key_err(p, key, "unknown link type '%.64s': expected udp, disk or witness", value);
     }
 }
 
@@ -360,8 +405,8 @@ static void set_priority(struct conf_parser *p, const char *key, const char *val
     unsigned long prio;
 
     if (conf_parse_uint(value, 1, VIGIL_MAX_LINKS, &prio) < 0)
-        key_err(p, key, "bad priority '%.64s': expected a number from 1 to %d (1 = highest)", value,
-                VIGIL_MAX_LINKS);
+        conf_key_err(p, key, "bad priority '%.64s': expected a number from 1 to %d (1 = highest)",
+                     value, VIGIL_MAX_LINKS);
     else
         cur_link(p)->priority = (int)prio;
 }
@@ -371,7 +416,7 @@ static void set_port(struct conf_parser *p, const char *key, const char *value)
     unsigned long port;
 
     if (conf_parse_uint(value, 1, 65535, &port) < 0)
-        key_err(p, key, "bad port '%.64s': expected a number from 1 to 65535", value);
+        conf_key_err(p, key, "bad port '%.64s': expected a number from 1 to 65535", value);
     else
         cur_link(p)->port = (uint16_t)port;
 }
@@ -385,7 +430,7 @@ static void set_family(struct conf_parser *p, const char *key, const char *value
     else if (strcmp(value, "ipv6") == 0)
         l->family = AF_INET6;
     else {
-        key_err(p, key, "bad family '%.64s': expected ipv4 or ipv6", value);
+        conf_key_err(p, key, "bad family '%.64s': expected ipv4 or ipv6", value);
         return;
     }
     l->family_line = p->lineno;
@@ -422,8 +467,8 @@ bool conf_set_url_value(struct conf_parser *p, const char *key, const char *valu
     if (!value_fits(p, key, value, size))
         return false;
     if (conf_parse_url(value, proxy, https, &why) < 0) {
-        key_err(p, key, "bad %s '%.80s%s': %s", proxy ? "proxy" : "url", value,
-                strlen(value) > 80 ? "..." : "", why);
+        conf_key_err(p, key, "bad %s '%.80s%s': %s", proxy ? "proxy" : "url", value,
+                     strlen(value) > 80 ? "..." : "", why);
         return false;
     }
     snprintf(dst, size, "%s", value);

@@ -1,5 +1,6 @@
-/* Lookups in a parsed configuration. Tables are small (64 nodes, 8 links):
- * a linear scan is the simplest thing that is fast enough. */
+/* Lookups in a parsed configuration. Tables are small (64 nodes, 8 links,
+ * 64 groups, 256 resources): a linear scan is the simplest thing that is
+ * fast enough. */
 #include "conf.h"
 
 #include <string.h>
@@ -45,4 +46,32 @@ const char *conf_link_type_name(enum link_type t)
         return "witness";
     }
     return "unknown";
+}
+
+const struct conf_group *conf_group_by_name(const struct conf *c, const char *name)
+{
+    if (!c || !name)
+        return NULL;
+    for (int i = 0; i < c->n_groups; i++)
+        if (strcmp(c->groups[i].name, name) == 0)
+            return &c->groups[i];
+    return NULL;
+}
+
+const struct conf_resource *conf_resource_by_name(const struct conf *c, const char *group,
+                                                  const char *name)
+{
+    const struct conf_group *g = conf_group_by_name(c, group);
+
+    if (!g || !name)
+        return NULL;
+    for (int i = g->first_resource; i < g->first_resource + g->n_resources; i++)
+        if (strcmp(c->resources[i].name, name) == 0)
+            return &c->resources[i];
+    return NULL;
+}
+
+const char *conf_text(const struct conf *c, uint32_t off)
+{
+    return c && off > 0 && off < c->text_len ? c->text + off : "";
 }

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,19 +22,6 @@
 #define TARGETS_EXAMPLE "192.0.2.254, 2001:db8::1"
 #define URL_EXAMPLE "https://witness.example:8443"
 #define DURATION_EXAMPLE "a duration with a unit, e.g. 200ms or 1s"
-
-/* "FILE:LINE: [np "NAME"] key: " and the message, at the current line. */
-__attribute__((format(printf, 3, 4))) static void np_err(struct conf_parser *p, const char *key,
-                                                         const char *fmt, ...)
-{
-    char label[CONF_LABEL_MAX], msg[CONF_DIAG_LEN];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    conf_err(p, p->lineno, "%s %.64s: %s", conf_sec_label(p, label, sizeof(label)), key, msg);
-}
 
 const char *conf_np_type_name(enum np_type t)
 {
@@ -93,13 +79,8 @@ static void set_type(struct conf_parser *p, const char *key, const char *value)
         n->type = RNP_HTTP;
     } else {
         n->type = RNP_BAD;
-        np_err(p, key, "unknown np type '%.64s': expected ping or http", value);
+        conf_key_err(p, key, "unknown np type '%.64s': expected ping or http", value);
     }
-}
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
 }
 
 static bool same_target(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -121,14 +102,14 @@ static void target_err(struct conf_parser *p, const char *key, const char *text,
     const char *at = strstr(why, node);
 
     if (strstr(why, "a port does not go here"))
-        np_err(p, key,
-               "invalid address '%s': a port does not go here: ping targets are addresses only",
-               text);
+        conf_key_err(
+            p, key,
+            "invalid address '%s': a port does not go here: ping targets are addresses only", text);
     else if (at)
-        np_err(p, key, "invalid address '%s': %.*sa ping target%s", text, (int)(at - why), why,
-               at + strlen(node));
+        conf_key_err(p, key, "invalid address '%s': %.*sa ping target%s", text, (int)(at - why),
+                     why, at + strlen(node));
     else
-        np_err(p, key, "invalid address '%s': %s", text, why);
+        conf_key_err(p, key, "invalid address '%s': %s", text, why);
 }
 
 /* One entry of the targets list (n bytes at s, blanks trimmed); false after
@@ -140,13 +121,14 @@ static bool add_target(struct conf_parser *p, const char *key, const char *s, si
     const char *why;
 
     if (len == 0) {
-        np_err(p, key,
-               "empty entry in the list: expected IPv4 or IPv6 addresses separated by commas, "
-               "e.g. " TARGETS_EXAMPLE);
+        conf_key_err(
+            p, key,
+            "empty entry in the list: expected IPv4 or IPv6 addresses separated by commas, "
+            "e.g. " TARGETS_EXAMPLE);
         return false;
     }
     if (len >= sizeof(text)) {
-        np_err(p, key, "'%.*s...' is too long: expected an IPv4 or IPv6 address", 32, s);
+        conf_key_err(p, key, "'%.*s...' is too long: expected an IPv4 or IPv6 address", 32, s);
         return false;
     }
     memcpy(text, s, len);
@@ -158,7 +140,7 @@ static bool add_target(struct conf_parser *p, const char *key, const char *s, si
     }
     for (int i = 0; i < n->n_targets; i++) {
         if (same_target(&n->targets[i], &n->targets[n->n_targets])) {
-            np_err(p, key, "%s is listed twice: list each target once", text);
+            conf_key_err(p, key, "%s is listed twice: list each target once", text);
             return false;
         }
     }
@@ -171,31 +153,17 @@ static bool add_target(struct conf_parser *p, const char *key, const char *s, si
 static void set_targets(struct conf_parser *p, const char *key, const char *value)
 {
     struct raw_np *n = cur_np(p);
-    const char *s = value;
     int entries = 1;
 
     for (const char *c = value; *c; c++)
         entries += *c == ',';
     if (entries > CONF_NP_TARGETS_MAX) {
-        np_err(p, key, "%d addresses: expected at most %d, separated by commas", entries,
-               CONF_NP_TARGETS_MAX);
+        conf_key_err(p, key, "%d addresses: expected at most %d, separated by commas", entries,
+                     CONF_NP_TARGETS_MAX);
         return;
     }
-    for (;;) {
-        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
-
-        while (s < end && is_blank(*s))
-            s++;
-        while (end > s && is_blank(end[-1]))
-            end--;
-        if (!add_target(p, key, s, (size_t)(end - s))) {
-            n->n_targets = 0;
-            return;
-        }
-        if (!comma)
-            return;
-        s = comma + 1;
-    }
+    if (!conf_split_list(p, key, value, add_target))
+        n->n_targets = 0;
 }
 
 static void set_count(struct conf_parser *p, const char *key, const char *value)
@@ -203,9 +171,9 @@ static void set_count(struct conf_parser *p, const char *key, const char *value)
     unsigned long count;
 
     if (conf_parse_uint(value, 1, CONF_NP_COUNT_MAX, &count) < 0)
-        np_err(p, key,
-               "bad count '%.64s': expected a number from 1 to %d (echo requests per round)", value,
-               CONF_NP_COUNT_MAX);
+        conf_key_err(p, key,
+                     "bad count '%.64s': expected a number from 1 to %d (echo requests per round)",
+                     value, CONF_NP_COUNT_MAX);
     else
         cur_np(p)->count = (int)count;
 }

@@ -17,7 +17,8 @@
 #include <string.h>
 
 static const char known_sections[] =
-    "expected [cluster], [node \"NAME\"], [link \"NAME\"] or [np \"NAME\"]";
+    "expected [cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"] or "
+    "[resource \"GROUP/NAME\"]";
 
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
 {
@@ -60,6 +61,96 @@ const char *conf_np_label(const struct raw_np *n, char *buf, size_t len)
     return buf;
 }
 
+const char *conf_group_label(const struct raw_group *g, char *buf, size_t len)
+{
+    snprintf(buf, len, "[group \"%s\"]", g->name);
+    return buf;
+}
+
+const char *conf_resource_label(const struct raw_resource *r, char *buf, size_t len)
+{
+    snprintf(buf, len, "[resource \"%s/%s\"]", r->group, r->name);
+    return buf;
+}
+
+static const char no_memory[] = "out of memory for the [group] and [resource] sections";
+
+struct raw_groups *conf_raw_groups(struct conf_parser *p)
+{
+    if (!p->gr && !(p->gr = calloc(1, sizeof(*p->gr))))
+        conf_err(p, p->lineno, no_memory);
+    return p->gr;
+}
+
+struct raw_resource *conf_raw_resource_new(struct conf_parser *p)
+{
+    struct raw_groups *gr = p->gr;
+
+    if (gr->n_resources == gr->cap_resources) {
+        int cap = gr->cap_resources ? 2 * gr->cap_resources : 8;
+        void *more;
+
+        if (cap > VIGIL_MAX_RESOURCES)
+            cap = VIGIL_MAX_RESOURCES;
+        more = realloc(gr->resources, (size_t)cap * sizeof(*gr->resources));
+        if (!more) {
+            conf_err(p, p->lineno, no_memory);
+            return NULL;
+        }
+        gr->resources = more;
+        gr->cap_resources = cap;
+    }
+    return &gr->resources[gr->n_resources];
+}
+
+/* The pool is bounded like conf.text, which holds a part of it. */
+int conf_pool_add(struct conf_parser *p, const char *key, const char *s, uint32_t *off)
+{
+    struct raw_groups *gr = p->gr;
+    size_t n = strlen(s) + 1, need = (gr->pool_len ? gr->pool_len : 1) + n;
+
+    if (need > CONF_TEXT_MAX) {
+        conf_key_err(p, key,
+                     "too much text: the [group] and [resource] sections hold at most %d KiB of "
+                     "keys and values in all",
+                     CONF_TEXT_MAX / 1024);
+        return -ENOSPC;
+    }
+    if (need > gr->pool_cap) {
+        size_t cap = gr->pool_cap ? 2 * (size_t)gr->pool_cap : 4096;
+        char *more;
+
+        while (cap < need)
+            cap *= 2;
+        if (cap > CONF_TEXT_MAX)
+            cap = CONF_TEXT_MAX;
+        more = realloc(gr->pool, cap);
+        if (!more) {
+            conf_err(p, p->lineno, no_memory);
+            return -ENOMEM;
+        }
+        gr->pool = more;
+        gr->pool_cap = (uint32_t)cap;
+    }
+    if (gr->pool_len == 0) {
+        gr->pool[0] = '\0'; /* offset 0 is "" */
+        gr->pool_len = 1;
+    }
+    memcpy(gr->pool + gr->pool_len, s, n);
+    *off = gr->pool_len;
+    gr->pool_len += (uint32_t)n;
+    return 0;
+}
+
+static void free_raw_groups(struct raw_groups *gr)
+{
+    if (gr) {
+        free(gr->resources);
+        free(gr->pool);
+        free(gr);
+    }
+}
+
 const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
 {
     switch (p->sec) {
@@ -72,6 +163,10 @@ const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
         return conf_link_label(&p->links[p->sec_index], buf, len);
     case SEC_NP:
         return conf_np_label(&p->nps[p->sec_index], buf, len);
+    case SEC_GROUP:
+        return conf_group_label(&p->gr->groups[p->sec_index], buf, len);
+    case SEC_RESOURCE:
+        return conf_resource_label(&p->gr->resources[p->sec_index], buf, len);
     default:
         snprintf(buf, len, "(no section)");
         break;
@@ -106,14 +201,16 @@ static void open_cluster(struct conf_parser *p, const char *name)
     p->sec = SEC_CLUSTER;
 }
 
-/* Checks the NAME of [node "NAME"] / [link "NAME"] / [np "NAME"]; false after an error. */
+/* Checks the NAME of [node "NAME"] / [link "NAME"] / [np "NAME"] /
+ * [group "NAME"]; false after an error. */
 static bool check_section_name(struct conf_parser *p, const char *kind, const char *name)
 {
     if (!name) {
         conf_err(p, p->lineno, "section [%s] needs a quoted name, e.g. [%s \"%s\"]", kind, kind,
-                 strcmp(kind, "node") == 0 ? "alpha"
-                 : strcmp(kind, "np") == 0 ? "gw"
-                                           : "lan1");
+                 strcmp(kind, "node") == 0    ? "alpha"
+                 : strcmp(kind, "np") == 0    ? "gw"
+                 : strcmp(kind, "group") == 0 ? "web"
+                                              : "lan1");
         return false;
     }
     if (!conf_name_valid(name)) {
@@ -189,6 +286,12 @@ static void open_np(struct conf_parser *p, const char *name)
         conf_open_np(p, name);
 }
 
+static void open_group(struct conf_parser *p, const char *name)
+{
+    if (check_section_name(p, "group", name))
+        conf_open_group(p, name);
+}
+
 /* Acts on a well-formed header: [KIND] or [KIND "NAME"]. */
 static void open_section(struct conf_parser *p, const char *kind, const char *name)
 {
@@ -200,8 +303,11 @@ static void open_section(struct conf_parser *p, const char *kind, const char *na
         open_link(p, name);
     else if (strcmp(kind, "np") == 0)
         open_np(p, name);
-    else if (strcmp(kind, "group") == 0 || strcmp(kind, "resource") == 0 ||
-             strcmp(kind, "api") == 0)
+    else if (strcmp(kind, "group") == 0)
+        open_group(p, name);
+    else if (strcmp(kind, "resource") == 0)
+        conf_open_resource(p, name);
+    else if (strcmp(kind, "api") == 0)
         conf_err(p, p->lineno,
                  "section [%s] is not supported yet by this version of vigil: remove it", kind);
     else if (kind[0] == '\0')
@@ -376,6 +482,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
     case SEC_NP:
         conf_key_np(p, key, value);
         break;
+    case SEC_GROUP:
+        conf_key_group(p, key, value);
+        break;
+    case SEC_RESOURCE:
+        conf_key_resource(p, key, value);
+        break;
     case SEC_SKIP:
         break;
     }
@@ -500,6 +612,7 @@ int conf_parse_text(const char *text, size_t len, const char *path, struct conf 
     if (diag)
         *diag = p->diag;
     r = p->errors ? -EINVAL : 0;
+    free_raw_groups(p->gr);
     free(p);
     if (r < 0)
         memset(out, 0, sizeof(*out));

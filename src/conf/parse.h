@@ -22,10 +22,21 @@
 #define CONF_ADDR_TEXT_MAX 64
 /* Unknown keys of a link section, kept until its type is known. */
 #define CONF_LINK_UNKNOWN_MAX 8
-/* Room for "[node \"NAME\"]" and the like. */
-#define CONF_LABEL_MAX (VIGIL_NAME_MAX + 16)
+/* Room for "[node \"NAME\"]", "[resource \"GROUP/NAME\"]" and the like. */
+#define CONF_LABEL_MAX (2 * VIGIL_NAME_MAX + 16)
+/* Keys of one [resource] section: those of its type and the OCF parameters. */
+#define CONF_RESOURCE_KEYS_MAX (RK_COUNT + CONF_OCF_PARAMS_MAX)
 
-enum conf_sec { SEC_NONE, SEC_CLUSTER, SEC_NODE, SEC_LINK, SEC_NP, SEC_SKIP };
+enum conf_sec {
+    SEC_NONE,
+    SEC_CLUSTER,
+    SEC_NODE,
+    SEC_LINK,
+    SEC_NP,
+    SEC_GROUP,
+    SEC_RESOURCE,
+    SEC_SKIP
+};
 
 enum cluster_key {
     CK_NAME,
@@ -61,6 +72,36 @@ enum np_key { NPK_TYPE, NPK_TARGETS, NPK_COUNT, NPK_URL, NPK_INTERVAL, NPK_TIMEO
 
 /* What `type =` said in an [np] section. */
 enum raw_np_type { RNP_UNSET, RNP_PING, RNP_HTTP, RNP_BAD };
+
+enum group_key {
+    GK_NODES,
+    GK_FAILBACK,
+    GK_MIGRATION_THRESHOLD,
+    GK_FAILURE_TIMEOUT,
+    GK_MONITOR_INTERVAL,
+    GK_COUNT
+};
+
+enum res_key {
+    RK_TYPE,
+    RK_ADDRESS,
+    RK_INTERFACE,
+    RK_ANNOUNCE_COUNT,
+    RK_START,
+    RK_STOP,
+    RK_MONITOR,
+    RK_AGENT,
+    RK_UNIT,
+    RK_MONITOR_INTERVAL,
+    RK_MONITOR_TIMEOUT,
+    RK_START_TIMEOUT,
+    RK_STOP_TIMEOUT,
+    RK_MONITOR_RETRIES,
+    RK_COUNT
+};
+
+/* What `type =` said in a [resource] section. */
+enum raw_res_type { RRT_UNSET, RRT_IP, RRT_EXEC, RRT_OCF, RRT_SYSTEMD, RRT_BAD };
 
 /* A key remembered with its line, for checks that must wait for the end. */
 struct raw_key {
@@ -110,6 +151,64 @@ struct raw_np {
     int n_unknown;
 };
 
+struct raw_group {
+    char name[VIGIL_NAME_MAX];
+    int line;
+    int key_line[GK_COUNT];          /* 0: not set */
+    uint32_t nodes[VIGIL_MAX_NODES]; /* the names in `nodes =`: offsets in the pool */
+    int n_nodes;
+    bool failback;
+    int migration_threshold;    /* valid when its key_line is set */
+    vg_usec_t failure_timeout;  /* valid when its key_line is set; 0: never */
+    vg_usec_t monitor_interval; /* valid when its key_line is set; 0: none */
+};
+
+/* A key = value of a [resource] section: offsets in the pool. */
+struct raw_res_key {
+    uint32_t key, value;
+    int line;
+};
+
+/* A [resource] section. Its keys are kept as written and read once the
+ * whole file is (conf_resource_check): what a key means depends on the
+ * type, which may come last, and in an ocf resource any key that is not
+ * one of the resource keys is a parameter of the agent. */
+struct raw_resource {
+    char group[VIGIL_NAME_MAX];
+    char name[VIGIL_NAME_MAX];
+    int line;
+    struct raw_res_key keys[CONF_RESOURCE_KEYS_MAX];
+    int n_keys;
+    int reading; /* conf_resource_check(): the index of the key being read */
+
+    /* filled by conf_resource_check() */
+    enum raw_res_type type;
+    int key_line[RK_COUNT]; /* 0: not set */
+    int group_index;        /* in p->gr->groups; -1: no such group */
+    vg_usec_t monitor_interval, monitor_timeout, start_timeout, stop_timeout;
+    int monitor_retries;
+    struct res_ip ip;
+    uint32_t start, stop, monitor, unit; /* offsets in the pool; 0: not set */
+    char provider[VIGIL_NAME_MAX], agent_type[VIGIL_NAME_MAX];
+    struct raw_res_key params[CONF_OCF_PARAMS_MAX];
+    int n_params;
+};
+
+/* The [group] and [resource] sections of a file, allocated with the first
+ * of them, the resources and the pool as they grow (up to their bounds):
+ * a file without groups costs nothing more to parse, a small one little. */
+struct raw_groups {
+    struct raw_group groups[VIGIL_MAX_GROUPS];
+    int n_groups;
+    struct raw_resource *resources; /* up to VIGIL_MAX_RESOURCES */
+    int n_resources, cap_resources;
+    /* text kept for the end: node names of [group] sections, keys and values
+     * of [resource] sections, each with its NUL; offset 0 is "". At most
+     * CONF_TEXT_MAX bytes. */
+    char *pool;
+    uint32_t pool_len, pool_cap;
+};
+
 struct raw_node {
     char name[VIGIL_NAME_MAX];
     int line;
@@ -149,6 +248,7 @@ struct conf_parser {
     int n_nodes;
     struct raw_np nps[CONF_NP_MAX];
     int n_nps;
+    struct raw_groups *gr; /* NULL until the first [group] or [resource] header */
 
     struct conf *out; /* cluster keys are written straight into it */
 
@@ -164,6 +264,16 @@ void conf_check_timing_pair(struct conf_parser *p, const char *label, vg_usec_t 
                             vg_usec_t timeout, int interval_line, int timeout_line,
                             const char *from, const char *what);
 
+/* p->gr, allocated on first use; NULL after reporting (at the current
+ * line) that memory ran out. conf_raw_resource_new(): room for one more
+ * resource in p->gr (not counted yet), or NULL after reporting. */
+struct raw_groups *conf_raw_groups(struct conf_parser *p);
+struct raw_resource *conf_raw_resource_new(struct conf_parser *p);
+
+/* Keep s in p->gr->pool: its offset in *off, or -ENOSPC after reporting it
+ * for `key` of the current section. */
+int conf_pool_add(struct conf_parser *p, const char *key, const char *s, uint32_t *off);
+
 /* Fill k for `key` on the current line (kept to be reported later). */
 void conf_raw_key_set(struct conf_parser *p, struct raw_key *k, const char *key);
 
@@ -178,6 +288,12 @@ const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len);
 const char *conf_node_label(const struct raw_node *n, char *buf, size_t len);
 const char *conf_link_label(const struct raw_link *l, char *buf, size_t len);
 const char *conf_np_label(const struct raw_np *n, char *buf, size_t len);
+const char *conf_group_label(const struct raw_group *g, char *buf, size_t len);
+const char *conf_resource_label(const struct raw_resource *r, char *buf, size_t len);
+
+/* "FILE:LINE: [section] key: " and the message, at the current line. */
+void conf_key_err(struct conf_parser *p, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* One key of a section kind: its name, what a good value looks like (for
  * messages), how to store it, and for link and np keys the types it applies
@@ -203,6 +319,15 @@ int conf_set_duration(struct conf_parser *p, const char *key, const char *value,
                       vg_usec_t min, vg_usec_t max);
 bool conf_set_url_value(struct conf_parser *p, const char *key, const char *value, bool proxy,
                         char *dst, size_t size, bool *https);
+/* conf_set_monitor_interval(): `monitor-interval` of a group or a resource,
+ * 0 or a duration in [CONF_RES_TIME_MIN, CONF_RES_TIME_MAX], into *dst.
+ * conf_split_list(): add() on each entry of a comma-separated list (blanks
+ * around it trimmed; an empty entry too), in order; false as soon as one
+ * add() is. */
+void conf_set_monitor_interval(struct conf_parser *p, const char *key, const char *value,
+                               vg_usec_t *dst);
+bool conf_split_list(struct conf_parser *p, const char *key, const char *value,
+                     bool (*add)(struct conf_parser *p, const char *key, const char *s, size_t n));
 
 /* keys.c: one key = value of the current section. */
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value);
@@ -223,6 +348,27 @@ void conf_key_np(struct conf_parser *p, const char *key, const char *value);
 void conf_np_check(struct conf_parser *p);
 void conf_np_build(struct conf_parser *p);
 
+/* group.c: [group "NAME"] sections, as np.c: conf_open_group() on the header
+ * (name checked already), conf_key_group() on one key, conf_group_check()
+ * once the file is read (required keys, the nodes of the policy),
+ * conf_group_build() fills p->out->groups and their resources from a file
+ * with no errors, once p->out->nodes is. */
+void conf_open_group(struct conf_parser *p, const char *name);
+void conf_key_group(struct conf_parser *p, const char *key, const char *value);
+void conf_group_check(struct conf_parser *p);
+void conf_group_build(struct conf_parser *p);
+
+/* resource.c: [resource "GROUP/NAME"] sections. conf_open_resource() on the
+ * header (name may be NULL), conf_key_resource() keeps one key,
+ * conf_resource_check() reads them all once the file is (after the node
+ * addresses: a floating address may not be one of them); conf_group_build()
+ * takes the result with conf_resource_build(). */
+void conf_open_resource(struct conf_parser *p, const char *name);
+void conf_key_resource(struct conf_parser *p, const char *key, const char *value);
+void conf_resource_check(struct conf_parser *p);
+void conf_resource_build(struct conf_parser *p, const struct raw_resource *r, int group,
+                         struct conf_resource *out);
+
 /* validate.c: checks that need the whole file, then the result in p->out. */
 void conf_validate(struct conf_parser *p);
 
@@ -231,6 +377,18 @@ int conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigne
 int conf_parse_bool(const char *s, bool *out);
 bool conf_name_valid(const char *s);
 bool conf_text_valid(const char *s);
+/* A duration that may be zero ("0", "0s", "0.0ms"): 0 with *out = 0, else
+ * as conf_parse_duration(). */
+int conf_parse_duration_or_zero(const char *s, vg_usec_t *out);
+/* "ocf:PROVIDER:TYPE", each part 1..63 of [A-Za-z0-9_.-] not starting
+ * with '.' (they are file names). -EINVAL with *why. */
+int conf_parse_ocf_agent(const char *s, char provider[VIGIL_NAME_MAX], char type[VIGIL_NAME_MAX],
+                         const char **why);
+/* An OCF parameter name: [A-Za-z_][A-Za-z0-9_]*, 1..63 characters. */
+bool conf_ocf_param_name_valid(const char *s);
+/* A systemd unit that can be started and stopped: NAME.service and the
+ * like (value.c lists the types). -EINVAL with *why. */
+int conf_check_unit(const char *s, const char **why);
 
 /* address.c: an IPv4 or IPv6 literal (IPv6 optionally in brackets) into
  * *ss with port 0. -EINVAL with *why saying what is wrong. */

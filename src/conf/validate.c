@@ -1,8 +1,10 @@
 /* Checks that need the whole file, once every section has been read: required
  * keys, unique ids and priorities, timing relations, and the node addresses,
- * whose keys name links that may be defined below the node. Then, when
+ * whose keys name links that may be defined below the node; then groups and
+ * resources (group.c, resource.c), which name nodes and groups. Then, when
  * nothing is wrong, the result in p->out: udp links by priority then the
- * other links in file order, nodes by id, addresses with their link's port. */
+ * other links in file order, nodes by id, addresses with their link's port,
+ * groups in file order with their resources. */
 #include "parse.h"
 
 #include <netinet/in.h>
@@ -504,8 +506,11 @@ void conf_validate(struct conf_parser *p)
     check_nodes(p);
     resolve_addresses(p);
     check_coverage(p);
+    conf_group_check(p);
+    conf_resource_check(p);
     if (p->errors == 0) {
         build(p);
         conf_np_build(p);
+        conf_group_build(p);
     }
 }

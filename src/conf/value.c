@@ -2,6 +2,8 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 /* A decimal number, digits only (no sign, blanks, or 0x), in [min, max].
@@ -100,4 +102,116 @@ bool conf_text_valid(const char *str)
             return false;
     }
     return true;
+}
+
+int conf_parse_duration_or_zero(const char *s, vg_usec_t *out)
+{
+    size_t zeros = strspn(s, "0.");
+    int r;
+
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    r = conf_parse_duration(s, out);
+    /* -ERANGE is zero or too large; only zeros before the unit is zero */
+    if (r == -ERANGE && s[0] == '0' && !(s[zeros] >= '0' && s[zeros] <= '9')) {
+        *out = 0;
+        return 0;
+    }
+    return r;
+}
+
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* An OCF provider or type: it becomes a path component
+ * (/usr/lib/ocf/resource.d/PROVIDER/TYPE), so a plain file name. */
+static bool ocf_part_valid(const char *s, size_t n)
+{
+    if (n == 0 || n >= VIGIL_NAME_MAX || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+            return false;
+    return true;
+}
+
+int conf_parse_ocf_agent(const char *s, char provider[VIGIL_NAME_MAX], char type[VIGIL_NAME_MAX],
+                         const char **why)
+{
+    const char *p = s + 4, *colon;
+
+    if (strncmp(s, "ocf:", 4) != 0) {
+        *why = "not an OCF agent name: expected ocf:PROVIDER:TYPE, e.g. ocf:heartbeat:IPaddr2";
+        return -EINVAL;
+    }
+    colon = strchr(p, ':');
+    if (!colon) {
+        *why = "no type: expected ocf:PROVIDER:TYPE, e.g. ocf:heartbeat:IPaddr2";
+        return -EINVAL;
+    }
+    if (!ocf_part_valid(p, (size_t)(colon - p)) || !ocf_part_valid(colon + 1, strlen(colon + 1))) {
+        *why = "the provider and the type are each 1 to 63 characters of A-Z a-z 0-9 _ . -, "
+               "not starting with '.': expected ocf:PROVIDER:TYPE, e.g. ocf:heartbeat:IPaddr2";
+        return -EINVAL;
+    }
+    memcpy(provider, p, (size_t)(colon - p));
+    provider[colon - p] = '\0';
+    snprintf(type, VIGIL_NAME_MAX, "%s", colon + 1);
+    return 0;
+}
+
+/* It becomes the variable OCF_RESKEY_<name> in the agent's environment. */
+bool conf_ocf_param_name_valid(const char *s)
+{
+    size_t n = 0;
+
+    if (s[0] >= '0' && s[0] <= '9')
+        return false;
+    for (; s[n]; n++)
+        if (!is_alnum(s[n]) && s[n] != '_')
+            return false;
+    return n >= 1 && n < VIGIL_NAME_MAX;
+}
+
+/* The unit types systemctl can start and stop (those the systemd agent takes). */
+static const char *const unit_types[] = {"service",   "socket", "target", "mount",
+                                         "automount", "swap",   "timer",  "path"};
+
+int conf_check_unit(const char *s, const char **why)
+{
+    const char *dot = strrchr(s, '.'), *at = strchr(s, '@');
+    size_t n = strlen(s);
+    bool typed = false;
+
+    if (n >= CONF_UNIT_MAX) {
+        *why = "too long: a unit name has at most 255 characters";
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!is_alnum(s[i]) && !strchr(":-_.\\@", s[i])) {
+            *why = "a unit name holds only letters, digits and : - _ . \\ @";
+            return -EINVAL;
+        }
+    }
+    if (s[0] == '-' || s[0] == '.' || s[0] == '@') {
+        *why = "a unit name does not start with '-', '.' or '@'";
+        return -EINVAL;
+    }
+    for (size_t i = 0; dot && i < sizeof(unit_types) / sizeof(unit_types[0]); i++)
+        typed = typed || strcmp(dot + 1, unit_types[i]) == 0;
+    if (!typed) {
+        *why = "expected a unit that can be started and stopped, with its type: NAME.service, "
+               ".socket, .target, .mount, .automount, .swap, .timer or .path";
+        return -EINVAL;
+    }
+    if (at && (strchr(at + 1, '@') || at + 1 == dot)) {
+        *why = "a template unit needs exactly one '@' and an instance after it, e.g. "
+               "app@1.service";
+        return -EINVAL;
+    }
+    return 0;
 }

@@ -17,7 +17,8 @@ static void config_usage(FILE *out)
                  "\n"
                  "Check a cluster configuration (e.g. /etc/vigil/vigil.conf) without a daemon:\n"
                  "print every error with its file, line and key, or a summary of the cluster\n"
-                 "it describes. Exit status 0 when it is valid, 1 when not.\n"
+                 "it describes. Exit status 0 when it is valid, 1 when not. A valid file with\n"
+                 "[group] sections gets a note on stderr: vigild does not run groups yet.\n"
                  "\n"
                  "options:\n"
                  "  -h, --help  show this help\n");
@@ -42,6 +43,30 @@ void ctl_print_conf_errors(const char *path, int r, const struct conf_diag *diag
         n = 1;
     }
     fprintf(stderr, "%s: %d error(s)\n", path, n);
+}
+
+/* "web (nodes alpha, beta; resources vip (ip 192.0.2.100/24), app (exec))" */
+static void write_group(FILE *out, const struct conf *c, const struct conf_group *g)
+{
+    char addr[RES_IP_TEXT_MAX];
+
+    fprintf(out, " %s (nodes", g->name);
+    for (int i = 0; i < g->n_nodes; i++)
+        fprintf(out, "%s %s", i ? "," : "", c->nodes[g->nodes[i]].name);
+    fprintf(out, "%s; resource%s", g->failback ? "; failback" : "", g->n_resources == 1 ? "" : "s");
+    for (int i = 0; i < g->n_resources; i++) {
+        const struct conf_resource *r = &c->resources[g->first_resource + i];
+
+        fprintf(out, "%s %s (%s", i ? "," : "", r->name, conf_res_type_name(r->type));
+        if (r->type == CONF_RES_IP)
+            fprintf(out, " %s", res_ip_format(&r->ip.addr, addr, sizeof(addr)));
+        else if (r->type == CONF_RES_OCF)
+            fprintf(out, " ocf:%s:%s", r->ocf_provider, r->ocf_type);
+        else if (r->type == CONF_RES_SYSTEMD)
+            fprintf(out, " %s", conf_text(c, r->unit));
+        fprintf(out, ")");
+    }
+    fprintf(out, ")");
 }
 
 /* The summary as one unwrapped paragraph. */
@@ -72,6 +97,12 @@ static void write_summary(FILE *out, const char *path, const struct conf *c)
                     l->proxy, iv, to);
             break;
         }
+    }
+    if (c->n_groups > 0)
+        fprintf(out, "; %d failover group%s:", c->n_groups, c->n_groups == 1 ? "" : "s");
+    for (int i = 0; i < c->n_groups; i++) {
+        fprintf(out, "%s", i ? "," : "");
+        write_group(out, c, &c->groups[i]);
     }
     conf_format_duration(c->interval, a, sizeof(a));
     conf_format_duration(c->timeout, b, sizeof(b));
@@ -142,6 +173,11 @@ static int config_check(const char *path)
     }
     put_wrapped(stdout, text);
     free(text);
+    if (c->n_groups > 0)
+        fprintf(stderr,
+                "note: %s: vigild does not run failover groups yet: it refuses to start with "
+                "[group] and [resource] sections\n",
+                path);
     code = CTL_EXIT_OK;
 out:
     free(c);

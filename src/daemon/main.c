@@ -107,6 +107,14 @@ static int load_setup(struct daemon *d)
                 d->opts.config_path, diag.n, d->opts.config_path);
         return -EINVAL;
     }
+    if (d->conf.n_groups > 0) {
+        /* parsed and checked, but nothing runs them yet: refuse rather than
+         * let an admin believe the services are protected */
+        log_err("%s:%d: [group \"%s\"]: failover groups are not run by this version of vigild "
+                "yet; remove the [group] and [resource] sections",
+                d->opts.config_path, d->conf.groups[0].line, d->conf.groups[0].name);
+        return -EOPNOTSUPP;
+    }
     const struct conf_node *self = conf_node_by_name(&d->conf, d->opts.node_name);
     if (!self) {
         log_err("%s: no [node \"%s\"] section; --node must name one of the configured nodes",

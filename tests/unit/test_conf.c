@@ -1,6 +1,6 @@
 /* Unit tests of src/conf: valid files (with every default), disk and witness
- * links, one table of bad files each checked for its line and words,
- * durations, URLs, conf_load() and conf_diff_beyond_timing(). */
+ * links, groups and resources, one table of bad files each checked for its
+ * line and words, durations, URLs, conf_load() and conf_diff_beyond_timing(). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +22,8 @@
 #define PATH "test.conf"
 
 /* DESIGN.md's example, its udp links only (test_disk_and_witness adds the
- * others), without the sections this version does not support. */
+ * others, test_groups its groups), without [api], which this version does
+ * not support. */
 static const char design_example[] =
     "[cluster]\n"
     "name = web\n"
@@ -67,6 +68,14 @@ static const char design_example[] =
 /* A good ping and a good http [np] section: 3 lines each. */
 #define NPG "[np \"gw\"]\ntype = ping\ntargets = 192.0.2.254\n"
 #define NPH "[np \"web\"]\ntype = http\nurl = http://192.0.2.80/ok\n"
+/* A group and one resource after BASE: lines 12-13, 14-16; then line 17. */
+#define GRP "[group \"web\"]\nnodes = beta, alpha\n"
+#define VIP "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.100/24\n"
+#define GV BASE GRP VIP
+/* An exec, an ocf and a systemd resource of group web: 4, 3 and 3 lines. */
+#define APP "[resource \"web/app\"]\ntype = exec\nstart = app start\nstop = app stop\n"
+#define OCF "[resource \"web/db\"]\ntype = ocf\nagent = ocf:heartbeat:pgsql\n"
+#define UNIT "[resource \"web/u\"]\ntype = systemd\nunit = app.service\n"
 /* A witness link up to its url, which is on line 15 after BASE. */
 #define WURL "[link \"arbiter\"]\ntype = witness\ntoken-file = /etc/vigil/w.token\nurl = "
 
@@ -478,6 +487,314 @@ static void test_np(void **state)
     assert_int_equal(cf.n_nps, 0);
 }
 
+/* DESIGN.md's groups, verbatim. */
+#define DESIGN_GROUPS                                                                              \
+    "\n"                                                                                           \
+    "[group \"web\"]\n"                                                                            \
+    "nodes = alpha, beta               # failover policy: preferred first\n"                       \
+    "failback = no\n"                                                                              \
+    "\n"                                                                                           \
+    "[resource \"web/vip\"]\n"                                                                     \
+    "type = ip\n"                                                                                  \
+    "address = 192.0.2.100/24\n"                                                                   \
+    "interface = eth0\n"                                                                           \
+    "\n"                                                                                           \
+    "[resource \"web/app\"]\n"                                                                     \
+    "type = exec\n"                                                                                \
+    "start = /usr/local/sbin/app start\n"                                                          \
+    "stop = /usr/local/sbin/app stop\n"                                                            \
+    "monitor = /usr/local/sbin/app status\n"                                                       \
+    "monitor-interval = 5s\n"
+
+/* One resource of each type with every default; lookups; DESIGN.md's example. */
+static void test_groups(void **state)
+{
+    static char text[sizeof(design_example) + sizeof(DESIGN_GROUPS)];
+    const struct conf_group *g;
+    const struct conf_resource *r;
+    char buf[RES_IP_TEXT_MAX];
+
+    parse_ok(GV APP OCF "pgdata = /var/lib/pgsql\n" UNIT);
+    assert_int_equal(cf.n_groups, 1);
+    g = &cf.groups[0];
+    assert_string_equal(g->name, "web");
+    assert_int_equal(g->line, 12);
+    assert_int_equal(g->n_nodes, 2);
+    assert_string_equal(cf.nodes[g->nodes[0]].name, "beta"); /* policy order, not id order */
+    assert_string_equal(cf.nodes[g->nodes[1]].name, "alpha");
+    assert_false(g->failback);
+    assert_int_equal(g->migration_threshold, CONF_DEFAULT_MIGRATION_THRESHOLD);
+    assert_int_equal(g->migration_threshold, 3);
+    assert_int_equal(g->failure_timeout, 600 * VG_USEC_PER_SEC);
+    assert_int_equal(g->monitor_interval, 10 * VG_USEC_PER_SEC);
+    assert_int_equal(g->first_resource, 0);
+    assert_int_equal(g->n_resources, 4);
+    assert_int_equal(cf.n_resources, 4);
+    for (int i = 0; i < cf.n_resources; i++) {
+        r = &cf.resources[i];
+        assert_int_equal(r->group, 0);
+        assert_int_equal(r->monitor_timeout, 20 * VG_USEC_PER_SEC);
+        assert_int_equal(r->start_timeout, 20 * VG_USEC_PER_SEC);
+        assert_int_equal(r->stop_timeout, 20 * VG_USEC_PER_SEC);
+        assert_int_equal(r->monitor_retries, 0);
+    }
+
+    r = &cf.resources[0];
+    assert_string_equal(r->name, "vip");
+    assert_int_equal(r->type, CONF_RES_IP);
+    assert_string_equal(conf_res_type_name(r->type), "ip");
+    assert_int_equal(r->line, 14);
+    assert_int_equal(r->monitor_interval, 10 * VG_USEC_PER_SEC); /* the group's */
+    assert_int_equal(r->ip.addr.family, AF_INET);
+    assert_string_equal(res_ip_format(&r->ip.addr, buf, sizeof(buf)), "192.0.2.100/24");
+    assert_string_equal(r->ip.interface, "");
+    assert_int_equal(r->ip.announce_count, RES_IP_ANNOUNCE_COUNT_DEFAULT);
+    assert_int_equal(r->start, 0);
+    assert_int_equal(r->n_params, 0);
+
+    r = &cf.resources[1];
+    assert_string_equal(r->name, "app");
+    assert_int_equal(r->type, CONF_RES_EXEC);
+    assert_string_equal(conf_text(&cf, r->start), "app start");
+    assert_string_equal(conf_text(&cf, r->stop), "app stop");
+    assert_int_equal(r->monitor, 0);
+    assert_string_equal(conf_text(&cf, r->monitor), "");
+    assert_int_equal(r->monitor_interval, 0); /* no monitor command, nothing to run */
+    assert_int_equal(r->ip.addr.family, 0);
+
+    r = &cf.resources[2];
+    assert_string_equal(r->name, "db");
+    assert_int_equal(r->type, CONF_RES_OCF);
+    assert_string_equal(r->ocf_provider, "heartbeat");
+    assert_string_equal(r->ocf_type, "pgsql");
+    assert_int_equal(r->n_params, 1);
+    assert_string_equal(conf_text(&cf, r->params[0].name), "pgdata");
+    assert_string_equal(conf_text(&cf, r->params[0].value), "/var/lib/pgsql");
+    assert_int_equal(r->monitor_interval, 10 * VG_USEC_PER_SEC);
+
+    r = &cf.resources[3];
+    assert_string_equal(r->name, "u");
+    assert_int_equal(r->type, CONF_RES_SYSTEMD);
+    assert_string_equal(conf_res_type_name(r->type), "systemd");
+    assert_string_equal(conf_text(&cf, r->unit), "app.service");
+
+    assert_ptr_equal(conf_group_by_name(&cf, "web"), g);
+    assert_null(conf_group_by_name(&cf, "db"));
+    assert_ptr_equal(conf_resource_by_name(&cf, "web", "db"), &cf.resources[2]);
+    assert_null(conf_resource_by_name(&cf, "web", "nope"));
+    assert_null(conf_resource_by_name(&cf, "nope", "db"));
+    assert_string_equal(conf_text(&cf, 0), "");
+    assert_string_equal(conf_text(&cf, cf.text_len), "");
+    assert_string_equal(conf_text(NULL, 1), "");
+
+    /* no group: nothing */
+    parse_ok(BASE);
+    assert_int_equal(cf.n_groups, 0);
+    assert_int_equal(cf.n_resources, 0);
+    assert_int_equal(cf.text_len, 0);
+
+    /* DESIGN.md's example with its groups */
+    snprintf(text, sizeof(text), "%s%s", design_example, DESIGN_GROUPS);
+    parse_ok(text);
+    assert_int_equal(cf.n_groups, 1);
+    assert_string_equal(cf.nodes[cf.groups[0].nodes[0]].name, "alpha");
+    assert_int_equal(cf.n_resources, 2);
+    assert_string_equal(cf.resources[0].ip.interface, "eth0");
+    assert_string_equal(conf_text(&cf, cf.resources[1].monitor), "/usr/local/sbin/app status");
+    assert_int_equal(cf.resources[1].monitor_interval, 5 * VG_USEC_PER_SEC);
+}
+
+/* Every key set, the type last, groups and resources interleaved in the
+ * file: resources come out by group, in file order within a group. */
+static void test_groups_every_key(void **state)
+{
+    const struct conf_group *g;
+    const struct conf_resource *r;
+    char buf[RES_IP_TEXT_MAX];
+
+    parse_ok(BASE "[resource \"db/vip6\"]\n"
+                  "address = 2001:db8::100/64\n"
+                  "interface = bond0.12\n"
+                  "announce-count = 0\n"
+                  "monitor-interval = 0\n"
+                  "monitor-timeout = 100ms\n"
+                  "start-timeout = 24h\n"
+                  "stop-timeout = 1.5s\n"
+                  "monitor-retries = 10\n"
+                  "type = ip\n" GRP "failback = yes\n"
+                  "migration-threshold = 1000\n"
+                  "failure-timeout = never\n"
+                  "monitor-interval = 0s\n" VIP "[group \"db\"]\n"
+                  "nodes = alpha\n"
+                  "migration-threshold = 1\n"
+                  "failure-timeout = 720h\n"
+                  "monitor-interval = 100ms\n"
+                  "[resource \"web/app\"]\n"
+                  "start = /usr/local/sbin/app start && echo 'ok; done' # a comment\n"
+                  "stop = app stop\n"
+                  "monitor = app status\n"
+                  "monitor-interval = 5s\n"
+                  "monitor-retries = 2\n"
+                  "type = exec\n"
+                  "[resource \"db/pg\"]\n"
+                  "agent = ocf:my-provider.x:Pg_sql-1.2\n"
+                  "pgdata = /var/lib/pgsql\n"
+                  "address = not checked: a parameter of the agent\n"
+                  "_x9 = caf\xc3\xa9 au lait\n"
+                  "start-timeout = 2m\n"
+                  "type = ocf\n"
+                  "[resource \"db/tpl\"]\n"
+                  "type = systemd\n"
+                  "unit = app@db-1.service\n"
+                  "[resource \"db/sock\"]\n"
+                  "type = systemd\n"
+                  "unit = srv-data\\x2dx.mount\n");
+    assert_int_equal(cf.n_groups, 2);
+    assert_int_equal(cf.n_resources, 6);
+
+    g = &cf.groups[0];
+    assert_string_equal(g->name, "web");
+    assert_true(g->failback);
+    assert_int_equal(g->migration_threshold, 1000);
+    assert_int_equal(g->failure_timeout, 0); /* never */
+    assert_int_equal(g->monitor_interval, 0);
+    assert_int_equal(g->first_resource, 0);
+    assert_int_equal(g->n_resources, 2);
+    assert_string_equal(cf.resources[0].name, "vip");
+    assert_int_equal(cf.resources[0].monitor_interval, 0); /* the group's 0 */
+    r = &cf.resources[1];
+    assert_string_equal(r->name, "app");
+    assert_string_equal(conf_text(&cf, r->start), "/usr/local/sbin/app start && echo 'ok; done'");
+    assert_string_equal(conf_text(&cf, r->monitor), "app status");
+    assert_int_equal(r->monitor_interval, 5 * VG_USEC_PER_SEC);
+    assert_int_equal(r->monitor_retries, 2);
+
+    g = &cf.groups[1];
+    assert_string_equal(g->name, "db");
+    assert_int_equal(g->n_nodes, 1);
+    assert_string_equal(cf.nodes[g->nodes[0]].name, "alpha");
+    assert_int_equal(g->migration_threshold, 1);
+    assert_int_equal(g->failure_timeout, 720 * 3600 * VG_USEC_PER_SEC);
+    assert_int_equal(g->monitor_interval, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(g->first_resource, 2);
+    assert_int_equal(g->n_resources, 4);
+
+    r = &cf.resources[2];
+    assert_string_equal(r->name, "vip6");
+    assert_int_equal(r->group, 1);
+    assert_int_equal(r->line, 12);
+    assert_int_equal(r->ip.addr.family, AF_INET6);
+    assert_string_equal(res_ip_format(&r->ip.addr, buf, sizeof(buf)), "2001:db8::100/64");
+    assert_string_equal(r->ip.interface, "bond0.12");
+    assert_int_equal(r->ip.announce_count, 0);
+    assert_int_equal(r->monitor_interval, 0);
+    assert_int_equal(r->monitor_timeout, 100 * VG_USEC_PER_MSEC);
+    assert_int_equal(r->start_timeout, 24 * 3600 * VG_USEC_PER_SEC);
+    assert_int_equal(r->stop_timeout, 1500 * VG_USEC_PER_MSEC);
+    assert_int_equal(r->monitor_retries, 10);
+
+    r = &cf.resources[3];
+    assert_string_equal(r->name, "pg");
+    assert_string_equal(r->ocf_provider, "my-provider.x");
+    assert_string_equal(r->ocf_type, "Pg_sql-1.2");
+    assert_int_equal(r->n_params, 3);
+    assert_string_equal(conf_text(&cf, r->params[0].name), "pgdata");
+    assert_string_equal(conf_text(&cf, r->params[1].name), "address");
+    assert_string_equal(conf_text(&cf, r->params[1].value),
+                        "not checked: a parameter of the agent");
+    assert_string_equal(conf_text(&cf, r->params[2].name), "_x9");
+    assert_string_equal(conf_text(&cf, r->params[2].value), "caf\xc3\xa9 au lait");
+    assert_int_equal(r->start_timeout, 120 * VG_USEC_PER_SEC);
+    assert_int_equal(r->monitor_interval, 100 * VG_USEC_PER_MSEC);
+
+    assert_string_equal(conf_text(&cf, cf.resources[4].unit), "app@db-1.service");
+    assert_string_equal(conf_text(&cf, cf.resources[5].unit), "srv-data\\x2dx.mount");
+}
+
+/* The bounds: 64 groups, 16 resources in a group, 256 in all, 32 OCF
+ * parameters, the text of the resources. */
+static void test_groups_limits(void **state)
+{
+    size_t size = 256 * 1024;
+    char *text = malloc(size), *p;
+
+    assert_non_null(text);
+    /* 16 groups of 16 resources: 256 */
+    p = text + sprintf(text, BASE);
+    for (int g = 0; g < VIGIL_MAX_RESOURCES / VIGIL_MAX_GROUP_RESOURCES; g++) {
+        p += sprintf(p, "[group \"g%d\"]\nnodes = alpha\n", g);
+        for (int r = 0; r < VIGIL_MAX_GROUP_RESOURCES; r++)
+            p += sprintf(p, "[resource \"g%d/r%d\"]\ntype = ip\naddress = 10.%d.%d.1/16\n", g, r, g,
+                         r);
+    }
+    parse_ok(text);
+    assert_int_equal(cf.n_resources, VIGIL_MAX_RESOURCES);
+    assert_int_equal(cf.groups[15].first_resource, 240);
+    /* one more in all */
+    sprintf(p, "[group \"x\"]\nnodes = alpha\n[resource \"x/r\"]\ntype = ip\n"
+               "address = 10.99.0.1/16\n");
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 2); /* and group x has none */
+    assert_non_null(strstr(dg.msg[1], "too many resources: [resource \"x/r\"] is one more than "
+                                      "the 256 allowed (all groups together)"));
+
+    /* 17 in one group */
+    p = text + sprintf(text, BASE GRP);
+    for (int r = 0; r <= VIGIL_MAX_GROUP_RESOURCES; r++)
+        p += sprintf(p, "[resource \"web/r%d\"]\ntype = ip\naddress = 10.0.%d.1/16\n", r, r);
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], PATH ":62: too many resources in group 'web': [resource "
+                                           "\"web/r16\"] is one more than the 16 allowed"));
+
+    /* 65 groups */
+    p = text + sprintf(text, BASE);
+    for (int g = 0; g <= VIGIL_MAX_GROUPS; g++)
+        p += sprintf(p,
+                     "[group \"g%d\"]\nnodes = alpha\n[resource \"g%d/r\"]\ntype = exec\n"
+                     "start = a\nstop = b\n",
+                     g, g);
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_non_null(strstr(dg.msg[0], "too many groups: [group \"g64\"] is one more than the 64 "
+                                      "allowed"));
+
+    /* 32 parameters, then 33 */
+    p = text + sprintf(text, GV OCF);
+    for (int i = 0; i < CONF_OCF_PARAMS_MAX; i++)
+        p += sprintf(p, "p%d = %d\n", i, i);
+    parse_ok(text);
+    assert_int_equal(cf.resources[1].n_params, CONF_OCF_PARAMS_MAX);
+    assert_string_equal(conf_text(&cf, cf.resources[1].params[31].value), "31");
+    sprintf(p, "p32 = 32\n");
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_int_equal(dg.n, 1);
+    assert_non_null(strstr(dg.msg[0], PATH ":52: [resource \"web/db\"] p32: too many OCF "
+                                           "parameters: an ocf resource takes at most 32"));
+
+    /* a command of 4000 bytes, and more text than the resources may hold */
+    p = text + sprintf(text, GV "[resource \"web/app\"]\ntype = exec\nstop = x\nstart = ");
+    memset(p, 'a', 4000);
+    strcpy(p + 4000, "\n");
+    parse_ok(text);
+    assert_int_equal(strlen(conf_text(&cf, cf.resources[1].start)), 4000);
+    p = text + sprintf(text, GV);
+    for (int i = 0; i < 12; i++) {
+        p += sprintf(p, "[resource \"web/a%d\"]\ntype = exec\n", i);
+        for (int k = 0; k < 3; k++) {
+            p += sprintf(p, "%s = ", k == 0 ? "start" : k == 1 ? "stop" : "monitor");
+            memset(p, 'a', 4000);
+            p += 4000;
+            *p++ = '\n';
+        }
+    }
+    *p = '\0';
+    assert_int_equal(conf_parse_text(text, strlen(text), PATH, &cf, &dg), -EINVAL);
+    assert_true(dg.n >= 1);
+    assert_non_null(strstr(dg.msg[0], ": too much text: the [group] and [resource] sections "
+                                      "hold at most 128 KiB"));
+    free(text);
+}
+
 /* URL shapes that a witness link and its proxy accept. */
 static void test_urls(void **state)
 {
@@ -604,18 +921,12 @@ static const struct bad bad_files[] = {
     {C L1 NA "[node \"beta\"] id = 2\n", 9, {"unexpected text after the section header"}, 0},
     {C L1 NA "[node \"beta]\n", 9, {"no closing quote"}, 0},
     /* sections */
-    {BASE "[group \"web\"]\nnodes = alpha, beta\n",
-     12,
-     {"section [group] is not supported yet"},
-     1},
-    {BASE "[resource \"web/vip\"]\ntype = ip\n",
-     12,
-     {"section [resource] is not supported yet"},
-     1},
     {BASE "[api]\nlisten = 127.0.0.1:9871\n", 12, {"section [api] is not supported yet"}, 1},
     {BASE "[foo]\nbar = 1\n",
      12,
-     {"unknown section [foo]", "[cluster], [node \"NAME\"], [link \"NAME\"] or [np \"NAME\"]"},
+     {"unknown section [foo]",
+      "[cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"] or "
+      "[resource \"GROUP/NAME\"]"},
      1},
     {BASE "[]\n", 12, {"empty section header"}, 1},
     {BASE "[node]\nid = 3\n", 12, {"section [node] needs a quoted name", "[node \"alpha\"]"}, 1},
@@ -1023,6 +1334,344 @@ static const struct bad bad_files[] = {
      0},
     {BASE "[np \"g w\"]\ntype = ping\n", 12, {"bad np name 'g w'", "1 to 63"}, 1},
     {BASE "[np]\ntype = ping\n", 12, {"section [np] needs a quoted name", "[np \"gw\"]"}, 1},
+    /* [group] sections */
+    {BASE "[group \"web\"]\nnodes = alpha, beta\n",
+     12,
+     {"[group \"web\"]: group 'web' has no resources", "add a [resource \"web/NAME\"] section"},
+     1},
+    {GV "[group]\n", 17, {"section [group] needs a quoted name", "[group \"web\"]"}, 1},
+    {GV "[group \"w b\"]\n", 17, {"bad group name 'w b'", "1 to 63 characters"}, 1},
+    {GV "[group \"web\"]\nnodes = alpha\n",
+     17,
+     {"duplicate section [group \"web\"] (first on line 12)", "merge them"},
+     1},
+    {BASE "[group \"web\"]\nfailback = no\n" VIP,
+     12,
+     {"[group \"web\"]: missing required key 'nodes'", "preferred first", "'nodes = alpha, beta'"},
+     1},
+    {BASE "[group \"web\"]\nnodes = alpha, gamma\n" VIP,
+     13,
+     {"[group \"web\"] nodes: 'gamma' is not a configured node",
+      "expected the names of [node] sections (alpha, beta)"},
+     1},
+    {BASE "[group \"web\"]\nnodes = alpha, alpha\n" VIP,
+     13,
+     {"[group \"web\"] nodes: 'alpha' is listed twice: list each node once"},
+     1},
+    {BASE "[group \"web\"]\nnodes = alpha,,beta\n" VIP,
+     13,
+     {"[group \"web\"] nodes: empty entry in the list", "separated by commas, preferred first"},
+     1},
+    {BASE "[group \"web\"]\nnodes = alpha beta\n" VIP,
+     13,
+     {"[group \"web\"] nodes: bad node name 'alpha beta'", "1 to 63 characters"},
+     1},
+    {BASE "[group \"web\"]\nnodes =\n" VIP,
+     13,
+     {"[group \"web\"] nodes: empty value", "node names separated by commas"},
+     1},
+    {BASE GRP "nodes = alpha\n" VIP,
+     14,
+     {"[group \"web\"] nodes: duplicate key (first set on line 13)"},
+     1},
+    {BASE GRP "failback = maybe\n" VIP,
+     14,
+     {"[group \"web\"] failback: bad boolean 'maybe'", "yes or no"},
+     1},
+    {BASE GRP "migration-threshold = 0\n" VIP,
+     14,
+     {"[group \"web\"] migration-threshold: bad migration-threshold '0'", "1 to 1000"},
+     1},
+    {BASE GRP "migration-threshold = 1001\n" VIP, 14, {"bad migration-threshold '1001'"}, 1},
+    {BASE GRP "failure-timeout = 0\n" VIP,
+     14,
+     {"[group \"web\"] failure-timeout: '0': a failure count cannot expire after zero time",
+      "write 'never'"},
+     1},
+    {BASE GRP "failure-timeout = 0.0s\n" VIP, 14, {"'0.0s'", "write 'never'"}, 1},
+    {BASE GRP "failure-timeout = 721h\n" VIP,
+     14,
+     {"[group \"web\"] failure-timeout: 721h is too long", "at most 720h"},
+     1},
+    {BASE GRP "failure-timeout = 500ms\n" VIP, 14, {"500ms is too short", "at least 1s"}, 1},
+    {BASE GRP "failure-timeout = forever\n" VIP,
+     14,
+     {"[group \"web\"] failure-timeout: bad duration 'forever'"},
+     1},
+    {BASE GRP "monitor-interval = 50ms\n" VIP,
+     14,
+     {"[group \"web\"] monitor-interval: 50ms is too short", "at least 100ms"},
+     1},
+    {BASE GRP "monitor-interval = 25h\n" VIP, 14, {"25h is too long", "at most 24h"}, 1},
+    {BASE GRP "colour = red\n" VIP,
+     14,
+     {"unknown key 'colour' in [group \"web\"]: expected one of nodes, failback, "
+      "migration-threshold, failure-timeout, monitor-interval"},
+     1},
+    /* [resource] sections */
+    {BASE "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.100/24\n",
+     12,
+     {"[resource \"web/vip\"]: there is no [group \"web\"] section", "fix the group name"},
+     1},
+    {GV "[resource]\n",
+     17,
+     {"section [resource] needs a quoted name", "[resource \"web/vip\"]"},
+     1},
+    {GV "[resource \"vip2\"]\ntype = ip\n",
+     17,
+     {"bad resource name 'vip2': expected GROUP/NAME, e.g. [resource \"web/vip\"]",
+      "1 to 63 characters"},
+     1},
+    {GV "[resource \"web/a/b\"]\n", 17, {"bad resource name 'web/a/b'"}, 1},
+    {GV "[resource \"/vip\"]\n", 17, {"bad resource name '/vip'"}, 1},
+    {GV "[resource \"web/v p\"]\n", 17, {"bad resource name 'web/v p'"}, 1},
+    {GV "[resource \"web/vip\"]\ntype = ip\n",
+     17,
+     {"duplicate section [resource \"web/vip\"] (first on line 14)", "merge them"},
+     1},
+    {GV "[resource \"web/x\"]\naddress = 192.0.2.101/24\n",
+     17,
+     {"[resource \"web/x\"]: missing required key 'type'",
+      "'type = ip', 'type = exec', 'type = ocf' or 'type = systemd'"},
+     1},
+    {GV "[resource \"web/x\"]\ntype = nfs\nfoo = bar\n",
+     18,
+     {"[resource \"web/x\"] type: unknown resource type 'nfs'",
+      "expected ip, exec, ocf or systemd"},
+     1},
+    {GV "[resource \"web/x\"]\ntype =\n",
+     18,
+     {"[resource \"web/x\"] type: empty value", "ip, exec, ocf or systemd"},
+     1},
+    {GV "type = exec\n",
+     17,
+     {"[resource \"web/vip\"] type: duplicate key (first set on line 15)"},
+     1},
+    {GV "colour = red\n",
+     17,
+     {"unknown key 'colour' in [resource \"web/vip\"]: expected one of type, address, interface, "
+      "announce-count, monitor-interval, monitor-timeout, start-timeout, stop-timeout, "
+      "monitor-retries"},
+     1},
+    {GV "start = /bin/true\n",
+     17,
+     {"[resource \"web/vip\"] start: key 'start' is for type exec; type ip takes type, address, "
+      "interface, announce-count, monitor-interval",
+      "remove this line"},
+     1},
+    {GV APP "address = 192.0.2.5/24\n",
+     21,
+     {"[resource \"web/app\"] address: key 'address' is for type ip; type exec takes type, start, "
+      "stop, monitor, monitor-interval"},
+     1},
+    {GV UNIT "agent = ocf:heartbeat:Dummy\n",
+     20,
+     {"[resource \"web/u\"] agent: key 'agent' is for type ocf; type systemd takes type, unit, "
+      "monitor-interval"},
+     1},
+    {GV OCF "announce-count = 3\n",
+     20,
+     {"key 'announce-count' is for type ip; type ocf takes type, agent, monitor-interval",
+      "and the agent's parameters"},
+     1},
+    /* ip */
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\n",
+     14,
+     {"[resource \"web/vip\"]: missing required key 'address'", "'address = 192.0.2.100/24'"},
+     1},
+    {GV "address = 192.0.2.101/24\n",
+     17,
+     {"[resource \"web/vip\"] address: duplicate key (first set on line 16)"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.100\n",
+     16,
+     {"[resource \"web/vip\"] address: address '192.0.2.100': no prefix length", "ADDRESS/PREFIX"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.100/33\n",
+     16,
+     {"[resource \"web/vip\"] address", "the prefix length must be 1 to 32"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 2001:db8::1/129\n",
+     16,
+     {"the prefix length must be 1 to 128"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.0/24\n",
+     16,
+     {"[resource \"web/vip\"] address", "network address of its prefix"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = fe80::1/64\n", 16, {"link-local"}, 1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 127.0.0.2/8\n", 16, {"loopback"}, 1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = vip.example/24\n",
+     16,
+     {"'vip.example' is not an IP address"},
+     1},
+    {BASE GRP "[resource \"web/vip\"]\ntype = ip\naddress = 192.0.2.1/24\n",
+     16,
+     {"[resource \"web/vip\"] address: 192.0.2.1 is the address of [node \"alpha\"] on link "
+      "'lan1' (line 8)",
+      "must not be a node's own address"},
+     1},
+    {GV "[resource \"web/vip2\"]\ntype = ip\naddress = 192.0.2.100/25\n",
+     19,
+     {"[resource \"web/vip2\"] address: 192.0.2.100 is already the address of [resource "
+      "\"web/vip\"] (line 16)",
+      "a floating address belongs to one resource"},
+     1},
+    {GV "[group \"db\"]\nnodes = alpha\n[resource \"db/v6\"]\ntype = ip\n"
+        "address = 2001:db8::100/64\n[resource \"db/v6b\"]\ntype = ip\n"
+        "address = 2001:db8:0::0100/120\n",
+     24,
+     {"[resource \"db/v6b\"] address: 2001:db8::100 is already the address of [resource "
+      "\"db/v6\"] (line 21)"},
+     1},
+    {GV "interface = eth0:1\n",
+     17,
+     {"[resource \"web/vip\"] interface: interface 'eth0:1'", "no '/', ':' or blanks"},
+     1},
+    {GV "interface = a23456789012345678\n", 17, {"interface 'a2345", "1 to 15 characters"}, 1},
+    {GV "announce-count = 101\n",
+     17,
+     {"[resource \"web/vip\"] announce-count: announce-count '101'", "0 (never announce) to 100"},
+     1},
+    /* exec */
+    {GV "[resource \"web/app\"]\ntype = exec\nstop = x\n",
+     17,
+     {"[resource \"web/app\"]: missing required key 'start'", "run with /bin/sh -c"},
+     1},
+    {GV "[resource \"web/app\"]\ntype = exec\nstart = x\n",
+     17,
+     {"[resource \"web/app\"]: missing required key 'stop'", "'stop = /usr/local/sbin/app stop'"},
+     1},
+    {GV APP "start = again\n",
+     21,
+     {"[resource \"web/app\"] start: duplicate key (first set on line 19)"},
+     1},
+    {GV "[resource \"web/app\"]\ntype = exec\nstart =\nstop = x\n",
+     19,
+     {"[resource \"web/app\"] start: empty value", "a command line, run with /bin/sh -c"},
+     1},
+    {GV APP "monitor = a\x01b\n",
+     21,
+     {"[resource \"web/app\"] monitor: not valid text", "control characters"},
+     1},
+    {GV APP "monitor-interval = 5s\n",
+     21,
+     {"[resource \"web/app\"] monitor-interval: this exec resource has no 'monitor' command",
+      "add 'monitor = COMMAND' or remove this line"},
+     1},
+    {GV APP "monitor-retries = 1\n",
+     21,
+     {"[resource \"web/app\"] monitor-retries: this exec resource has no 'monitor' command"},
+     1},
+    {GV APP "monitor-timeout = 5s\n",
+     21,
+     {"monitor-timeout: this exec resource has no 'monitor'"},
+     1},
+    /* ocf */
+    {GV "[resource \"web/db\"]\ntype = ocf\nip = 192.0.2.9\n",
+     17,
+     {"[resource \"web/db\"]: missing required key 'agent'", "'agent = ocf:heartbeat:IPaddr2'"},
+     1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = heartbeat:IPaddr2\n",
+     19,
+     {"[resource \"web/db\"] agent: bad agent 'heartbeat:IPaddr2': not an OCF agent name",
+      "ocf:PROVIDER:TYPE"},
+     1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = ocf:IPaddr2\n",
+     19,
+     {"bad agent", "no type"},
+     1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = ocf::IPaddr2\n",
+     19,
+     {"bad agent 'ocf::IPaddr2'", "1 to 63 characters", "not starting with '.'"},
+     1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = ocf:..:x\n", 19, {"bad agent 'ocf:..:x'"}, 1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = ocf:heartbeat:IP/x\n", 19, {"bad agent"}, 1},
+    {GV "[resource \"web/db\"]\ntype = ocf\nagent = ocf:heartbeat:a:b\n", 19, {"bad agent"}, 1},
+    {GV OCF "monitor-intervall = 5s\n",
+     20,
+     {"unknown key 'monitor-intervall' in [resource \"web/db\"]: expected one of type, agent, "
+      "monitor-interval",
+      "and the agent's parameters (names of A-Z a-z 0-9 _)"},
+     1},
+    {GV OCF "1x = 2\n", 20, {"unknown key '1x' in [resource \"web/db\"]"}, 1},
+    {GV OCF "CRM_meta_timeout = 5000\n",
+     20,
+     {"[resource \"web/db\"] CRM_meta_timeout: parameters that start with CRM_meta_ are set by "
+      "vigild",
+      "timeout keys"},
+     1},
+    {GV OCF "ip =\n",
+     20,
+     {"[resource \"web/db\"] ip: empty value", "the agent's parameter 'ip'"},
+     1},
+    {GV OCF "ip = a\nip = b\n",
+     21,
+     {"[resource \"web/db\"] ip: duplicate key (first set on line 20)"},
+     1},
+    {GV OCF "ip = a\x7f\n", 20, {"[resource \"web/db\"] ip: not valid text"}, 1},
+    {GV "[group \"a-b\"]\nnodes = alpha\n[resource \"a-b/c\"]\ntype = ocf\n"
+        "agent = ocf:heartbeat:Dummy\n[group \"a\"]\nnodes = alpha\n[resource \"a/b-c\"]\n"
+        "type = ocf\nagent = ocf:heartbeat:Dummy\n",
+     24,
+     {"[resource \"a/b-c\"]: its OCF instance name 'a-b-c'",
+      "also that of [resource \"a-b/c\"] (line 19): rename one of them"},
+     1},
+    /* systemd */
+    {GV "[resource \"web/u\"]\ntype = systemd\n",
+     17,
+     {"[resource \"web/u\"]: missing required key 'unit'", "'unit = postgresql.service'"},
+     1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = postgresql\n",
+     19,
+     {"[resource \"web/u\"] unit: bad unit 'postgresql'", "NAME.service"},
+     1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = user.slice\n",
+     19,
+     {"bad unit 'user.slice'", "can be started and stopped"},
+     1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = -x.service\n",
+     19,
+     {"bad unit '-x.service'", "does not start with '-'"},
+     1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = app@.service\n",
+     19,
+     {"bad unit 'app@.service'", "an instance after it"},
+     1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = a@b@c.service\n", 19, {"exactly one '@'"}, 1},
+    {GV "[resource \"web/u\"]\ntype = systemd\nunit = my app.service\n",
+     19,
+     {"bad unit 'my app.service'", "only letters, digits"},
+     1},
+    /* keys of every type */
+    {GV "monitor-interval = 50ms\n",
+     17,
+     {"[resource \"web/vip\"] monitor-interval: 50ms is too short", "at least 100ms"},
+     1},
+    {GV "monitor-interval = often\n",
+     17,
+     {"[resource \"web/vip\"] monitor-interval: bad duration 'often'"},
+     1},
+    {GV "monitor-timeout = 0s\n",
+     17,
+     {"[resource \"web/vip\"] monitor-timeout: bad duration '0s' (zero or too large)"},
+     1},
+    {GV "start-timeout = 25h\n",
+     17,
+     {"[resource \"web/vip\"] start-timeout: 25h is too long", "at most 24h"},
+     1},
+    {GV "stop-timeout = 20\n",
+     17,
+     {"[resource \"web/vip\"] stop-timeout: bad duration '20'", "with a unit"},
+     1},
+    {GV "monitor-retries = 11\n",
+     17,
+     {"[resource \"web/vip\"] monitor-retries: bad monitor-retries '11'", "0 to 10"},
+     1},
+    {GV "monitor-retries =\n",
+     17,
+     {"[resource \"web/vip\"] monitor-retries: empty value", "0 to 10"},
+     1},
     {"[cluster]\nname = 0123456789012345678901234567890123456789012345678901234567890123456789"
      "0123456789012345678901234567890123456789012345678901234567890123456789"
      "0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -1070,6 +1719,9 @@ static void test_bad_files(void **state)
         assert_int_equal(cf.n_nodes, 0);
         assert_int_equal(cf.n_links, 0);
         assert_int_equal(cf.n_nps, 0);
+        assert_int_equal(cf.n_groups, 0);
+        assert_int_equal(cf.n_resources, 0);
+        assert_int_equal(cf.text_len, 0);
     }
 }
 
@@ -1387,6 +2039,70 @@ static void test_diff_np(void **state)
     diff_pair(base, BASE NPH NPG, true, "np 'gw' moved from position 1 to 2 in the np order");
 }
 
+/* Every [group] and [resource] change is beyond timing, and names what changed. */
+static void test_diff_groups(void **state)
+{
+    static char base[1024];
+    const char *e;
+
+    snprintf(base, sizeof(base), "%s", GV APP OCF "ip = 192.0.2.9\n" UNIT);
+    diff_pair(base, base, false, NULL);
+    diff_pair(BASE, base, true, "group 'web' was added");
+    diff_pair(base, BASE, true, "group 'web' was removed");
+    diff_pair(base, edit_in(base, "nodes = beta, alpha", "nodes = alpha, beta"), true,
+              "group 'web' nodes changed from beta, alpha to alpha, beta");
+    diff_pair(base, edit_in(base, "nodes = beta, alpha", "nodes = beta"), true,
+              "group 'web' nodes changed from beta, alpha to beta");
+    diff_pair(base, edit_in(base, "alpha\n", "alpha\nfailback = yes\n"), true,
+              "group 'web' failback changed from no to yes");
+    diff_pair(base, edit_in(base, "alpha\n", "alpha\nmigration-threshold = 5\n"), true,
+              "group 'web' migration-threshold changed from 3 to 5");
+    diff_pair(base, edit_in(base, "alpha\n", "alpha\nfailure-timeout = never\n"), true,
+              "group 'web' failure-timeout changed from 10m to never");
+    diff_pair(base, edit_in(base, "alpha\n", "alpha\nmonitor-interval = 0\n"), true,
+              "group 'web' monitor-interval changed from 10s to 0; resource 'web/vip' "
+              "monitor-interval changed from 10s to 0");
+    diff_pair(base, edit_in(base, "192.0.2.100/24", "192.0.2.101/24"), true,
+              "resource 'web/vip' address changed from 192.0.2.100/24 to 192.0.2.101/24");
+    diff_pair(base, edit_in(base, "/24\n", "/24\ninterface = eth1\n"), true,
+              "resource 'web/vip' interface changed from automatic to eth1");
+    diff_pair(base, edit_in(base, "/24\n", "/24\nannounce-count = 1\n"), true,
+              "resource 'web/vip' announce-count changed from 5 to 1");
+    diff_pair(base, edit_in(base, "app start", "app start --now"), true,
+              "resource 'web/app' start command changed");
+    diff_pair(base, edit_in(base, "stop = app stop\n", "stop = app stop\nmonitor = app st\n"), true,
+              "resource 'web/app' monitor command changed");
+    diff_pair(base, edit_in(base, "app stop\n", "app stop\nstop-timeout = 30s\n"), true,
+              "resource 'web/app' stop-timeout changed from 20s to 30s");
+    diff_pair(base, edit_in(base, "pgsql\n", "pgsql\nstart-timeout = 1m\nmonitor-retries = 2\n"),
+              true,
+              "resource 'web/db' start-timeout changed from 20s to 1m; resource 'web/db' "
+              "monitor-retries changed from 0 to 2");
+    diff_pair(base, edit_in(base, "pgsql", "mysql"), true,
+              "resource 'web/db' agent changed from ocf:heartbeat:pgsql to ocf:heartbeat:mysql");
+    diff_pair(base, edit_in(base, "192.0.2.9", "192.0.2.8"), true,
+              "resource 'web/db' parameters changed");
+    diff_pair(base, edit_in(base, "ip = 192.0.2.9\n", ""), true,
+              "resource 'web/db' parameters changed");
+    diff_pair(base, edit_in(base, "unit = app.service", "unit = app2.service"), true,
+              "resource 'web/u' unit changed from app.service to app2.service");
+    diff_pair(
+        base,
+        edit_in(base, "type = ip\naddress = 192.0.2.100/24", "type = exec\nstart = a\nstop = b"),
+        true, "resource 'web/vip' changed type from ip to exec");
+    diff_pair(base, edit_in(base, UNIT, ""), true, "resource 'web/u' was removed");
+    diff_pair(edit_in(base, UNIT, ""), base, true, "resource 'web/u' was added");
+    /* the start order */
+    diff_pair(GV APP, BASE GRP APP VIP, true,
+              "resource 'web/vip' moved from position 1 to 2 in group 'web' (the start order)");
+    /* groups in another order in the file: the same configuration */
+    e = GV "[group \"db\"]\nnodes = alpha\n" APP;
+    diff_pair(edit_in(e, "web/app", "db/app"),
+              BASE "[group \"db\"]\nnodes = alpha\n[resource \"db/app\"]\ntype = exec\n"
+                   "start = app start\nstop = app stop\n" GRP VIP,
+              false, NULL);
+}
+
 static void test_diff_link_added(void **state)
 {
     static struct conf a, b;
@@ -1415,6 +2131,9 @@ int main(void)
         cmocka_unit_test(test_disk_and_witness),
         cmocka_unit_test(test_link_timing),
         cmocka_unit_test(test_np),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_groups_every_key),
+        cmocka_unit_test(test_groups_limits),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_long_lines),
@@ -1429,6 +2148,7 @@ int main(void)
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_diff_disk_witness),
         cmocka_unit_test(test_diff_np),
+        cmocka_unit_test(test_diff_groups),
         cmocka_unit_test(test_diff_link_added),
     };
 
