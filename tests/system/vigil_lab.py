@@ -27,6 +27,13 @@ Optional parts (docs/testing.md, "Disk and witness links"):
                          198.18.0.250; a [link "arbiter"] of type witness.
                          witness="https": a self-signed certificate and ca-file.
     Lab(..., proxy=True) Squid in PREFIX-p at 198.18.0.251; the link's proxy.
+    Lab(client=True)     a client namespace PREFIX-c on the bridge of a link (the
+                         "service network"; True: the first link, or a link
+                         name, or a list of them), with an address of its own on
+                         each (.240 / ::f0); lab.probe_vip(vip, duration) runs
+                         vip_probe.py in it and returns the parsed timeline
+                         (vip_timeline.py): which MAC answers for a floating
+                         address every 10 ms, and the client's neighbour cache.
 
 The lab touches nothing outside the namespaces and the temporary directory it
 made: no host interface, address or firewall rule. Everything it made is
@@ -50,6 +57,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 HELPER = os.path.join(HERE, "netns_helper.py")
+VIP_PROBE = os.path.join(HERE, "vip_probe.py")
 SYS_PYTHON = "/usr/bin/python3"
 RUN_DIR = os.environ.get("VIGIL_LAB_RUN", "/run/vigil-lab")
 NFT_TABLE = "vigil_lab"
@@ -61,6 +69,12 @@ WITNESS_HOST = 250
 PROXY_HOST = 251
 WITNESS_PORT = 9872
 PROXY_PORT = 3128
+# the client namespace on a service network (Lab(client=...)): hosts above the
+# node ids (1..200) of that link's network
+CLIENT_HOST = 240            # the client's own address: .240 / ::f0
+CLIENT_PROBE_HOST = 241      # the prober's source (nobody holds it): .241 / ::f1
+VIP_HOST_BASE = 220          # lab.vip_addr(i): .220+i / ::dc+i, i in 0..19
+VIP_HOSTS = 20
 DISK_SIZE = 1 << 20          # the shared disk file: 1 MiB
 DISK_ALIGN = 4096            # bindfs --forward-odirect alignment
 
@@ -353,14 +367,19 @@ class Lab:
                  extra_config="", keep_dir=None,
                  disk=False, disk_link="shared", disk_options=None, disk_init=True,
                  witness=False, witness_link="arbiter", witness_options=None,
-                 witness_port=WITNESS_PORT, proxy=False, proxy_only=True):
+                 witness_port=WITNESS_PORT, proxy=False, proxy_only=True,
+                 client=False):
         """disk: a shared disk file on bindfs and a disk link `disk_link`
         (disk_options: extra keys of that [link], e.g. {"timeout": "1s"});
         disk_init: run `vigilctl disk init` on it before the daemons start.
         witness: True/"http" or "https": vigil-witness in its own namespace and
         a witness link `witness_link` (witness_options: extra keys).
         proxy: Squid between the nodes and the witness (the link's proxy);
-        proxy_only: the witness then accepts TCP from the proxy only."""
+        proxy_only: the witness then accepts TCP from the proxy only.
+        client: a client namespace PREFIX-c on the service network: True (the
+        first link), a link name, or a list of link names; it gets a veth
+        named after each link and CLIENT_HOST's address on it. False: none
+        (the lab is exactly as without this option)."""
         if not 1 <= n_nodes <= 200:
             raise ValueError("n_nodes must be 1..200")
         self.links = [(str(l), str(f)) for l, f in links]
@@ -401,6 +420,12 @@ class Lab:
         self.bindfs_bin = _which("bindfs")
         self.squid_bin = _which("squid")
 
+        self.client_links = self._client_links(client)
+        self.client_addr = {}     # link -> the client's address (no prefix length)
+        self.client_plen = {}
+        self.probe_src = {}       # link -> the prober's source address
+        self.probes = []          # VipProbe objects started by probe_vip()
+        self._n_probes = 0
         self._closed = False
         self.namespaces = []      # every namespace made, in order
         self.helpers = []         # other Popen objects (captures)
@@ -423,6 +448,7 @@ class Lab:
         self.conf = os.path.join(self.tmp, "vigil.conf")
         self.key_file = os.path.join(self.tmp, "authkey")
         self.switch_ns = "%s-sw" % self.prefix
+        self.client_ns = "%s-c" % self.prefix   # Lab(client=...)
         self.nodes = {}
         for i in range(1, n_nodes + 1):
             n = Node(self, i)
@@ -459,6 +485,8 @@ class Lab:
             self._build_network()
             if witness:
                 self._build_wan()
+            if self.client_links:
+                self._build_client()
             self._write_key()
             if disk:
                 self._mount_disk()
@@ -1439,6 +1467,205 @@ class Lab:
         ns = name if name in self.namespaces else self.node(name).ns
         return _run([self.ip, "netns", "exec", ns] + list(argv), **kw)
 
+    # ------------------------------------------------------------ the client namespace
+
+    def _client_links(self, client):
+        """The links Lab(client=...) puts a client on ([] for none)."""
+        if client is False or client is None:
+            return []
+        if client is True:
+            return [self.links[0][0]]
+        names = [client] if isinstance(client, str) else list(client)
+        known = [l for l, _ in self.links]
+        for name in names:
+            if name not in known:
+                raise ValueError("client link %r is not a udp link of the lab (%s)" % (
+                    name, ", ".join(known)))
+        if len(set(names)) != len(names) or not names:
+            raise ValueError("client: a link name, or a list of distinct link names")
+        return names
+
+    def _link_index(self, link):
+        return [l for l, _ in self.links].index(link)
+
+    def _link_addr(self, link, host):
+        """(address, prefix length) of `host` on `link`'s network, numbered as
+        _build_network numbers the nodes."""
+        k = self._link_index(link)
+        if self.links[k][1] == "ipv6":
+            return "2001:db8:%x::%x" % (k + 1, host), 64
+        n_v4 = sum(1 for l, f in self.links[:k] if f == "ipv4")
+        net = IPV4_NETS[n_v4] if n_v4 < len(IPV4_NETS) else "10.%d.0" % (200 + n_v4)
+        return "%s.%d" % (net, host), 24
+
+    def _build_client(self):
+        """PREFIX-c: a veth named after each client link, its switch end
+        `cl<k>` a port of br<k>, the address CLIENT_HOST on that network (IPv6
+        with nodad, DAD off as in the nodes). arp_accept stays 0: like a real
+        client, it only updates an entry it already has from an announcement."""
+        ns, sw = self.client_ns, self.switch_ns
+        self._add_ns(ns)
+        self._sysctl(ns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+                     "net.ipv6.conf.default.dad_transmits=0",
+                     "net.ipv6.conf.all.keep_addr_on_down=1",
+                     "net.ipv6.conf.default.keep_addr_on_down=1")
+        for link in self.client_links:
+            k = self._link_index(link)
+            port = "cl%d" % k
+            _run([self.ip, "-n", ns, "link", "add", link, "type", "veth",
+                  "peer", "name", port, "netns", sw])
+            _run([self.ip, "-n", sw, "link", "set", port, "master", "br%d" % k])
+            _run([self.ip, "-n", sw, "link", "set", port, "up"])
+            addr, plen = self._link_addr(link, CLIENT_HOST)
+            extra = ["nodad"] if ":" in addr else []
+            _run([self.ip, "-n", ns, "addr", "add", "%s/%d" % (addr, plen), "dev", link] + extra)
+            _run([self.ip, "-n", ns, "link", "set", link, "up"])
+            self.client_addr[link] = addr
+            self.client_plen[link] = plen
+            self.probe_src[link] = self._link_addr(link, CLIENT_PROBE_HOST)[0]
+
+    def _need_client(self, link=None):
+        if not self.client_links:
+            raise LabError("this lab has no client namespace: Lab(..., client=True)")
+        link = link or self.client_links[0]
+        if link not in self.client_links:
+            raise LabError("the client is not on link %r (it is on %s)" % (
+                link, ", ".join(self.client_links)))
+        return link
+
+    def vip_addr(self, index=0, link=None):
+        """A floating address for tests, "ADDR/PLEN" on `link`'s network
+        (default: the client's first link, else the first link): host
+        VIP_HOST_BASE + index, above every node id."""
+        if not 0 <= index < VIP_HOSTS:
+            raise ValueError("vip index must be 0..%d" % (VIP_HOSTS - 1))
+        link = link or (self.client_links[0] if self.client_links else self.links[0][0])
+        return "%s/%d" % self._link_addr(link, VIP_HOST_BASE + index)
+
+    def client_link_for(self, addr):
+        """The client link whose network holds addr (a /PREFIX is ignored)."""
+        import ipaddress
+        ip = ipaddress.ip_address(str(addr).split("/")[0])
+        for link in self.client_links:
+            net = ipaddress.ip_interface("%s/%d" % (self.client_addr[link], self.client_plen[link])).network
+            if ip in net:
+                return link
+        raise LabError("no client link's network holds %s (client on %s)" % (
+            addr, ", ".join(self.client_links) or "nothing"))
+
+    def mac(self, name, link):
+        """The MAC of `link`'s interface in a node ("n1") or in the client
+        ("client")."""
+        ns = self.client_ns if name == "client" else self.node(name).ns
+        out = _run([self.ip, "-n", ns, "-j", "link", "show", "dev", link]).stdout
+        return json.loads(out)[0]["address"]
+
+    def client_neigh(self, addr, link=None):
+        """(MAC or None, state) of the client's neighbour-cache entry for addr
+        (ip -j neigh), or None when it has none."""
+        link = self._need_client(link or self.client_link_for(addr))
+        host = str(addr).split("/")[0]
+        out = _run([self.ip, "-n", self.client_ns, "-j", "neigh", "show", "to", host,
+                    "dev", link]).stdout
+        for e in json.loads(out or b"[]"):
+            if e.get("dst") == host:
+                state = e.get("state") or []
+                return e.get("lladdr"), "|".join(state) if isinstance(state, list) else state
+        return None
+
+    def client_ping(self, addr, count=1, timeout=2.0):
+        """ICMP echo from the client to addr (netns_helper.py ping); True on a
+        reply. Also makes the client's neighbour cache hold an entry for it."""
+        self._need_client()
+        host = str(addr).split("/")[0]
+        r = _run([self.ip, "netns", "exec", self.client_ns, SYS_PYTHON, HELPER, "ping",
+                  "--dst", host, "--count", str(count), "--timeout", str(timeout)],
+                 check=False, timeout=timeout * count + 10)
+        return r.returncode == 0
+
+    def _start_ready(self, ns, argv, what, err_path, timeout=10.0):
+        """Popen of argv in ns (a helper of the lab, killed at close) that
+        prints "ready" once it runs; LabError with its stderr otherwise."""
+        import select
+        err = open(err_path, "ab")
+        try:
+            p = subprocess.Popen([self.ip, "netns", "exec", ns] + argv, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=err, close_fds=True)
+        finally:
+            err.close()
+        self.helpers.append(p)
+        self._write_state()
+        r, _, _ = select.select([p.stdout], [], [], timeout)
+        line = p.stdout.readline() if r else b""
+        if line.strip() != b"ready":
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=10)
+            raise LabError("%s did not start (exit %s): %s" % (what, p.returncode, _tail(err_path, 10)))
+        return p
+
+    def stop_process(self, p, timeout=5.0):
+        """SIGTERM (SIGKILL after `timeout`) to a helper this lab started;
+        returns its exit code."""
+        if p.poll() is None:
+            _signal_pid(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        if p in self.helpers:
+            self.helpers.remove(p)
+        if p.stdout:
+            p.stdout.close()
+        return p.returncode
+
+    def tcp_server(self, name, port=8080, text=None, duration=60.0):
+        """A TCP server in a node's namespace (vip_probe.py serve) on [::]:port
+        (IPv4 too) that sends `text` (default: the node's name) and a newline
+        to every connection and closes it. Stops after `duration` s, at
+        stop_process(p), or at close. Returns the Popen."""
+        node = self.node(name)
+        return self._start_ready(node.ns, [SYS_PYTHON, VIP_PROBE, "serve", "--port", str(port),
+                                           "--text", text if text is not None else node.name,
+                                           "--duration", str(duration)],
+                                 "TCP server in %s" % node.ns,
+                                 os.path.join(self.tmp, "server-%s-%d.err" % (node.name, port)))
+
+    def probe_vip(self, vip, duration, interval=0.01, link=None, count=None, tcp_port=None,
+                  tcp_timeout=None, tcp_every=1, tcp_send=None, stealth=True, wait=True):
+        """Run vip_probe.py in the client namespace for `duration` seconds
+        (and at most `count` rounds): who answers for `vip` every `interval`,
+        the client's neighbour cache, and (tcp_port) a TCP connection to
+        VIP:PORT per `tcp_every` rounds. On `link` (default: the client link
+        whose network holds vip). stealth: probe from the lab's probe identity
+        (CLIENT_PROBE_HOST and a MAC of its own), so that the answers never
+        reach the client's kernel; False: from the client's own address.
+
+        wait=True: returns the vip_timeline.Timeline at the end. wait=False:
+        returns a VipProbe at once (probing has started): .timeline() so far,
+        .wait_until(pred, timeout), .stop() -> Timeline, .wait() -> Timeline."""
+        link = self._need_client(link or self.client_link_for(vip))
+        self._n_probes += 1
+        path = os.path.join(self.tmp, "probe-%d.jsonl" % self._n_probes)
+        argv = [SYS_PYTHON, VIP_PROBE, "probe", "--iface", link, "--vip", str(vip),
+                "--out", path, "--duration", str(duration), "--interval", str(interval)]
+        if count is not None:
+            argv += ["--count", str(count)]
+        if stealth:
+            argv += ["--probe-src", self.probe_src[link]]
+        if tcp_port:
+            argv += ["--tcp-port", str(tcp_port), "--tcp-every", str(tcp_every)]
+            if tcp_timeout is not None:
+                argv += ["--tcp-timeout", str(tcp_timeout)]
+            if tcp_send is not None:
+                argv += ["--tcp-send", tcp_send]
+        err = path[:-len(".jsonl")] + ".err"
+        p = self._start_ready(self.client_ns, argv, "vip_probe.py in %s" % self.client_ns, err)
+        probe = VipProbe(self, p, path, err, duration)
+        self.probes.append(probe)
+        return probe.wait() if wait else probe
+
     # ------------------------------------------------------------ cleanup
 
     def close(self):
@@ -1530,6 +1757,78 @@ class Lab:
         except Exception:
             pass
         return self.problems
+
+
+class VipProbe:
+    """A vip_probe.py running in a lab's client namespace (Lab.probe_vip(...,
+    wait=False)). The recording is read while it grows, or at the end."""
+
+    def __init__(self, lab, proc, path, err_path, duration):
+        self.lab, self.proc, self.path, self.err_path = lab, proc, path, err_path
+        self.duration = duration
+        self.started = time.monotonic()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def timeline(self):
+        """What has been recorded so far (the prober flushes every round)."""
+        _timeline_module()
+        import vip_timeline
+        return vip_timeline.Timeline.from_file(self.path)
+
+    def wait_until(self, predicate, timeout, what="condition", interval=0.02):
+        """Poll predicate(timeline) until it is true, at most `timeout` s and
+        timeout/interval+2 times; returns its value. AssertionError with the
+        timeline's summary otherwise (or when the prober stopped)."""
+        deadline = time.monotonic() + timeout
+        tl = None
+        for _ in range(int(timeout / interval) + 2):
+            tl = self.timeline()
+            v = predicate(tl)
+            if v:
+                return v
+            if not self.running() or time.monotonic() >= deadline:
+                break
+            time.sleep(interval)
+        raise AssertionError("timed out after %.2fs waiting for %s%s\n%s" % (
+            timeout, what, "" if self.running() else " (the prober exited %s)" % self.proc.returncode,
+            tl.summary() if tl else "(no recording)"))
+
+    def _finish(self):
+        self.lab.stop_process(self.proc)
+        if self.proc.returncode != 0:
+            raise LabError("vip_probe.py exited %s: %s" % (self.proc.returncode, _tail(self.err_path, 10)))
+        tl = self.timeline()
+        if not tl.complete:
+            raise LabError("vip_probe.py left no end record in %s: %s" % (
+                self.path, _tail(self.err_path, 10)))
+        return tl
+
+    def wait(self, timeout=None):
+        """Wait for the prober's own end (duration or count; at most `timeout`
+        s, default duration + 10) and return the Timeline."""
+        left = (self.duration + 10.0) if timeout is None else timeout
+        try:
+            self.proc.wait(timeout=max(0.0, self.started + left - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.lab.stop_process(self.proc)
+            raise LabError("vip_probe.py did not end within %.1fs" % left)
+        return self._finish()
+
+    def stop(self):
+        """SIGTERM: the prober writes what it has and its end record; returns
+        the Timeline."""
+        return self._finish()
+
+
+def _timeline_module():
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
 
 
 def _tail(path, lines=20):
