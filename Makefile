@@ -151,7 +151,7 @@ FUZZ_FLAGS := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 FUZZ_LIBS := $(PKG_LIBS)
 FUZZ_TARGETS := fuzz_conf fuzz_wire fuzz_disk_block fuzz_witness_request fuzz_witness_answer \
                 fuzz_keyfile fuzz_duration fuzz_ip_parse
-FUZZ_SRCS_fuzz_conf := $(wildcard src/conf/*.c) src/common/errbuf.c
+FUZZ_SRCS_fuzz_conf := $(wildcard src/conf/*.c) src/common/errbuf.c src/resources/ip_parse.c
 FUZZ_SRCS_fuzz_wire := src/proto/wire.c
 FUZZ_SRCS_fuzz_disk_block := src/proto/disk_block.c
 FUZZ_SRCS_fuzz_witness_request := src/witness/serve.c src/witness/request.c \

@@ -22,11 +22,6 @@
 #include "../src/conf/conf.h"
 #include "fuzz.h"
 
-/* conf reads ip resources with the floating-address parser of src/resources;
- * the Makefile's FUZZ_SRCS_fuzz_conf does not list it (yet), so it is
- * compiled in here. Drop this line once the Makefile has it. */
-#include "../src/resources/ip_parse.c"
-
 #define PATH "fuzz.conf"
 
 static struct conf c1, c2, c3;
