@@ -160,6 +160,12 @@ static uint8_t decide_group(struct daemon *d, int g, vg_usec_t now)
     snprintf(G->decision_text[g], sizeof(G->decision_text[g]), "%s", line);
     if (dec.action == PLACE_START || dec.action == PLACE_MOVE)
         G->last_holder[g] = dec.target;
+    /* The holder stops it and will be told to start it there again (a
+     * restart in place goes stopping → starting): naming no node would
+     * call the restart off. Every other node is told no, as for any wait. */
+    if (dec.action == PLACE_WAIT && dec.why.reason == PLACE_R_STILL_STOPPING &&
+        dec.why.node != PLACE_NONE)
+        return (uint8_t)dec.why.node;
     return dec.target == PLACE_NONE ? WIRE_NONE : (uint8_t)dec.target;
 }
 

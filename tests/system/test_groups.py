@@ -7,7 +7,8 @@ lan1 that records every 10 ms which MAC answers for the group's VIP
 The group `web`: nodes n1, n2, n3 (n1 preferred); an `ip` resource (the
 VIP, host 220 of lan1's network) and an `exec` resource whose start,
 stop and monitor use a file in the node's state directory (monitored every
-200ms, migration-threshold 2).
+200ms, migration-threshold 2; its stop takes 300 ms, longer than an
+interval, so the coordinator sees a restart in place while it stops).
 
 Failover bound (FAILOVER_BOUND = timeout + 6 intervals + 400 ms = 1.5 s),
 from the crash to the first answer of the new holder:
@@ -54,7 +55,7 @@ address = %(vip)s
 [resource "web/app"]
 type = exec
 start = touch %(run)s
-stop = rm -f %(run)s
+stop = sleep 0.3; rm -f %(run)s
 monitor = test -f %(run)s || exit 7
 """ % {"vip": vip, "run": run}
 
@@ -189,6 +190,9 @@ def test_monitor_failure_restarts_then_moves(glab):
     glab.wait_for(lambda: os.path.exists(app_file(glab, "n1")), 5, "the app to run again on n1")
     wait_online(glab, "n1", timeout=5)
     assert web(glab.status("n1"))["nodes"]["n1"]["failures"] == 1
+    # the coordinator saw it stopping and let the restart go on
+    assert "still stopping it" in log_text(glab, "n1")
+    assert "stopping it here" not in log_text(glab, "n1")
 
     os.unlink(app_file(glab, "n1"))
     probe.wait_until(lambda tl: mac2 in tl.macs(), 8, "n2 answering after the move")
