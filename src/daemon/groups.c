@@ -61,6 +61,57 @@ static int group_index(const struct daemon *d, const struct runner *r)
     return -1;
 }
 
+static bool runner_active(const struct runner *r)
+{
+    struct runner_status st;
+
+    runner_status(r, clock_now(), &st);
+    return st.op != RUNNER_OP_NONE || st.want_running || st.state == RUNNER_RUNNING ||
+           st.state == RUNNER_STARTING || st.state == RUNNER_STOPPING;
+}
+
+static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+
+    log_notice("groups: stopped, and the peers were told: leaving");
+    return sd_event_exit(d->ev, 0);
+}
+
+/* While shutting down: once nothing runs here, leave two intervals later,
+ * so that a heartbeat carries the last state (stopped, or stop-failed) to
+ * the peers, who then need not take this node's groups as unconfirmed. */
+static void shutdown_check(struct daemon *d)
+{
+    for (int g = 0; g < d->conf.n_groups; g++)
+        if (d->groups.run[g] && runner_active(d->groups.run[g]))
+            return;
+    if (d->groups.exit_timer)
+        return;
+    log_notice("groups: every group is stopped here; leaving once a heartbeat said so");
+    if (sd_event_add_time(d->ev, &d->groups.exit_timer, CLOCK_MONOTONIC,
+                          clock_now() + 2 * d->conf.interval, 1, on_exit_timer, d) < 0)
+        sd_event_exit(d->ev, 0);
+}
+
+bool groups_shutdown(struct daemon *d)
+{
+    bool any = false;
+
+    for (int g = 0; g < d->conf.n_groups; g++) {
+        if (!d->groups.run[g] || !runner_active(d->groups.run[g]))
+            continue;
+        log_notice("group %s: vigild is stopping: stopping the group here first",
+                   d->conf.groups[g].name);
+        runner_stop(d->groups.run[g]);
+        any = true;
+    }
+    if (!any)
+        return false;
+    d->groups.shutting_down = true;
+    return true;
+}
+
 /* Every runner event is logged once, at its level; a probe's end may let
  * this node report. */
 static void on_runner_event(struct runner *r, const struct runner_event *e, void *userdata)
@@ -69,6 +120,8 @@ static void on_runner_event(struct runner *r, const struct runner_event *e, void
     int g = group_index(d, r);
 
     log_msg(e->level, "%s", e->message);
+    if (d->groups.shutting_down && e->kind == RUNNER_EV_STATE)
+        shutdown_check(d);
     if (g < 0 || e->kind != RUNNER_EV_PROBED || d->groups.probed[g])
         return;
     d->groups.probed[g] = true;
@@ -114,6 +167,8 @@ static int on_groups_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct daemon *d = userdata;
 
+    if (d->groups.shutting_down)
+        shutdown_check(d); /* a stop that changed no state ends here */
     groups_tick(d);
     sd_event_source_set_time(s, clock_now() + d->conf.interval);
     sd_event_source_set_enabled(s, SD_EVENT_ON);
@@ -149,6 +204,7 @@ int groups_start(struct daemon *d)
 void groups_stop(struct daemon *d)
 {
     d->groups.timer = sd_event_source_disable_unref(d->groups.timer);
+    d->groups.exit_timer = sd_event_source_disable_unref(d->groups.exit_timer);
     for (int g = 0; g < d->conf.n_groups; g++) {
         runner_free(d->groups.run[g]);
         d->groups.run[g] = NULL;

@@ -25,6 +25,8 @@ struct daemon_groups {
     bool probed[VIGIL_MAX_GROUPS];        /* its start-up probe ended */
     bool reporting;                       /* every probe ended: heartbeats carry reports */
     sd_event_source *timer;               /* every interval: coordinator and members */
+    bool shutting_down;                   /* SIGTERM: stopping every group, then exit */
+    sd_event_source *exit_timer;          /* armed once every group is stopped */
 
     /* each peer's latest reports, by node index (valid: it reported every group) */
     bool peer_valid[VIGIL_MAX_NODES];
@@ -59,6 +61,10 @@ struct daemon_groups {
 int groups_start(struct daemon *d);
 /* Free the runners (nothing is stopped: vigild leaves them as they are). */
 void groups_stop(struct daemon *d);
+/* SIGTERM: stop every group that runs here, then leave the loop once they
+ * are stopped and a heartbeat or two said so. true: under way; false:
+ * nothing runs here, the caller leaves now. */
+bool groups_shutdown(struct daemon *d);
 /* This node's reports, for a heartbeat: none until every probe ended. */
 void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb);
 /* A peer's heartbeat arrived (its reports). */

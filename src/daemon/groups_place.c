@@ -218,8 +218,8 @@ void groups_tick(struct daemon *d)
 {
     const char *how;
 
-    if (d->conf.n_groups == 0)
-        return;
+    if (d->conf.n_groups == 0 || d->groups.shutting_down)
+        return; /* shutting down: only the stops asked run on */
     note_departures(d);
     if (!membership_quorate(d, &how) || !(d->view.members & NODE_BIT(d->self))) {
         groups_on_quorum_lost(d, d->view.members ? how : "member of no view");
@@ -310,8 +310,9 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
     struct daemon_groups *G = &d->groups;
     vg_usec_t now = clock_now();
 
-    if (!G->reporting || !managing(d) || !view_current(&d->view) || a->epoch != d->view.epoch ||
-        from != view_lowest(d->view.members) || a->n_groups != d->conf.n_groups)
+    if (!G->reporting || G->shutting_down || !managing(d) || !view_current(&d->view) ||
+        a->epoch != d->view.epoch || from != view_lowest(d->view.members) ||
+        a->n_groups != d->conf.n_groups)
         return;
     if (a->epoch == G->acted_epoch && a->seq <= G->acted_seq)
         return; /* an older one, overtaken */

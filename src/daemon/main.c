@@ -141,7 +141,14 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         reload_config(d);
         return 0;
     }
+    if (d->groups.shutting_down) {
+        log_warn("%s again: leaving now, without waiting for the groups to stop",
+                 strsignal((int)si->ssi_signo));
+        return sd_event_exit(d->ev, 0);
+    }
     log_notice("%s: shutting down", strsignal((int)si->ssi_signo));
+    if (groups_shutdown(d))
+        return 0; /* it leaves the loop once they are stopped */
     return sd_event_exit(d->ev, 0);
 }
 

@@ -2,7 +2,8 @@
 (IPv4) and lan2 (IPv6), interval 100ms, timeout 500ms, a client namespace on
 lan1 that records every 10 ms which MAC answers for the group's VIP
 (vip_probe.py, vip_timeline.py). A fresh lab per test, `fencing = none`
-(there is no fencing yet: a node that leaves the view counts as stopped).
+(there is no fencing yet: a node that leaves the view counts as stopped),
+but for the clean shutdown, which needs no fencing (`required`).
 
 The group `web`: nodes n1, n2, n3 (n1 preferred); an `ip` resource (the
 VIP, host 220 of lan1's network) and an `exec` resource whose start,
@@ -39,9 +40,9 @@ FAILOVER_BOUND = TIMEOUT + 6 * INTERVAL + 0.4
 MONITOR = 0.2
 
 
-def group_config(lab, vip):
+def group_config(lab, vip, fencing="none"):
     run = os.path.join(lab.tmp, "$VIGIL_NODE", "app.run")
-    text = lab.config_text().replace("[cluster]\n", "[cluster]\nfencing = none\n", 1)
+    text = lab.config_text().replace("[cluster]\n", "[cluster]\nfencing = %s\n" % fencing, 1)
     return text + """
 [group "web"]
 nodes = n1, n2, n3
@@ -61,15 +62,16 @@ monitor = test -f %(run)s || exit 7
 
 
 @pytest.fixture
-def glab():
+def glab(request):
     why = vigil_lab.missing_requirements()
     if why:
         pytest.skip(why)
+    fencing = getattr(request, "param", "none")
     lab = vigil_lab.Lab(3, interval="100ms", timeout="500ms", start=False, client="lan1")
     try:
         lab.vip = lab.vip_addr()
         lab.vip_ip = lab.vip.split("/")[0]
-        lab.write_config(group_config(lab, lab.vip))
+        lab.write_config(group_config(lab, lab.vip, fencing))
         lab.start_all()
         yield lab
     finally:
@@ -206,3 +208,30 @@ def test_monitor_failure_restarts_then_moves(glab):
     assert "the migration threshold" in log_text(glab, "n1")
     assert not os.path.exists(app_file(glab, "n1"))
     assert os.path.exists(app_file(glab, "n2"))
+
+
+@pytest.mark.parametrize("glab", ["required"], indirect=True)
+def test_clean_shutdown_moves_with_fencing_required(glab):
+    """SIGTERM on the holder (fencing = required): it stops the group,
+    reports it stopped, then leaves; the stop is confirmed, so n2 starts it
+    (no fencing needed) and the VIP never answers from two MACs."""
+    wait_online(glab, "n1")
+    assert glab.status("n2")["fencing"] == "required"
+    mac1, mac2 = glab.mac("n1", "lan1"), glab.mac("n2", "lan1")
+    probe = glab.probe_vip(glab.vip_ip, 20, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    t0 = time.monotonic()
+    assert glab.terminate("n1") == 0
+    took_exit = time.monotonic() - t0
+    probe.wait_until(lambda tl: mac2 in tl.macs(), FAILOVER_BOUND + 3, "n2 answering")
+    wait_online(glab, "n2", names=("n2", "n3"), timeout=3)
+    tl = probe.stop()
+    tl.assert_single_holder()
+    assert tl.sequence() == [{mac1}, {mac2}], tl.summary()
+    print("clean shutdown: n1 left %.3f s after SIGTERM; n2 answered %.3f s after it"
+          % (took_exit, tl.first_answer(mac2) - t0))
+    text = log_text(glab, "n1")
+    assert "vigild is stopping: stopping the group here first" in text
+    assert "leaving once a heartbeat said so" in text
+    assert "may still run there" not in log_text(glab, "n2")
+    assert not os.path.exists(app_file(glab, "n1"))
