@@ -230,6 +230,16 @@ static enum wire_group_state wire_state_of(enum runner_state s)
     return WIRE_GROUP_STOP_FAILED; /* unknown: the safe side */
 }
 
+/* What this node reports: a start asked but not begun yet (the runner acts
+ * from the loop) is already `starting`, never `stopped`, so that no other
+ * node takes the group as stopped here. */
+static enum wire_group_state local_state(const struct runner_status *st)
+{
+    if (st->want_running && (st->state == RUNNER_STOPPED || st->state == RUNNER_FAILED))
+        return WIRE_GROUP_STARTING;
+    return wire_state_of(st->state);
+}
+
 void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb)
 {
     vg_usec_t now = clock_now();
@@ -238,11 +248,12 @@ void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb)
     hb->assign_seq = 0;
     if (!d->groups.reporting || d->conf.n_groups == 0)
         return;
-    hb->assign_seq = d->groups.acted_seq;
+    /* only an ASSIGN of the view it reports (hb->epoch) counts */
+    hb->assign_seq = d->groups.acted_epoch == d->view.epoch ? d->groups.acted_seq : 0;
     for (int g = 0; g < d->conf.n_groups; g++) {
         struct runner_status st;
         runner_status(d->groups.run[g], now, &st);
-        hb->groups[g].state = (uint8_t)wire_state_of(st.state);
+        hb->groups[g].state = (uint8_t)local_state(&st);
         hb->groups[g].failures = (uint8_t)(st.failures > 255 ? 255 : st.failures);
     }
     hb->n_groups = (uint8_t)d->conf.n_groups;
@@ -263,6 +274,7 @@ void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *h
     }
     G->peer_valid[i] = true;
     G->peer_assign_seq[i] = hb->assign_seq;
+    G->peer_epoch[i] = hb->epoch;
     for (int g = 0; g < d->conf.n_groups; g++) {
         G->peer[i][g] = hb->groups[g];
         bool stopped =
@@ -283,7 +295,7 @@ bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_stat
         if (!d->groups.reporting)
             return false;
         runner_status(d->groups.run[g], clock_now(), &st);
-        *state = wire_state_of(st.state);
+        *state = local_state(&st);
         *failures = st.failures;
         return true;
     }
@@ -292,6 +304,13 @@ bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_stat
     *state = d->groups.peer[i][g].state;
     *failures = d->groups.peer[i][g].failures;
     return true;
+}
+
+uint64_t groups_acted_by(const struct daemon *d, int i)
+{
+    if (!d->groups.peer_valid[i] || d->groups.peer_epoch[i] != d->view.epoch)
+        return 0;
+    return d->groups.peer_assign_seq[i];
 }
 
 /* The group as the cluster sees it from here: online on the node that

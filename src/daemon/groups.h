@@ -30,7 +30,8 @@ struct daemon_groups {
 
     /* each peer's latest reports, by node index (valid: it reported every group) */
     bool peer_valid[VIGIL_MAX_NODES];
-    uint64_t peer_assign_seq[VIGIL_MAX_NODES];
+    uint64_t peer_assign_seq[VIGIL_MAX_NODES]; /* the last ASSIGN it acted on in */
+    uint64_t peer_epoch[VIGIL_MAX_NODES];      /* its view of this epoch (0: none) */
     struct wire_group_report peer[VIGIL_MAX_NODES][VIGIL_MAX_GROUPS];
 
     /* nodes that left the view while their last report of the group was not
@@ -51,6 +52,11 @@ struct daemon_groups {
     /* the member */
     uint64_t acted_epoch, acted_seq; /* the last ASSIGN acted on */
     uint8_t assigned[VIGIL_MAX_GROUPS];
+    /* per group assigned here: the first sequence of the unbroken run of
+     * ASSIGNs (every sequence received, one epoch) that assign it here;
+     * a start waits until every other member reports it stopped after
+     * acting on an ASSIGN at least this new (0: not assigned here) */
+    uint64_t since[VIGIL_MAX_GROUPS];
     bool have_assignment;
     bool managing;                                      /* quorate member of a view */
     char refusal[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX]; /* last start refused, logged once */
@@ -73,6 +79,9 @@ void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *h
  * false when unknown. */
 bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_state *state,
                       unsigned *failures);
+/* The ASSIGN sequence node i (not this node) last said it acted on, under
+ * this node's view; 0 when unknown or under another view. */
+uint64_t groups_acted_by(const struct daemon *d, int i);
 /* `groups` of the status object. */
 json_t *groups_status(const struct daemon *d);
 

@@ -246,18 +246,24 @@ void groups_on_quorum_lost(struct daemon *d, const char *how)
     }
 }
 
-/* Whether every other member reports g stopped; who does not in *who. */
-static bool others_stopped(const struct daemon *d, int g, int *who)
+/* Whether every other member reports g stopped after acting on an ASSIGN
+ * of this view at least as new as `since` (the first of the unbroken run
+ * that assigns it here): such a member saw that the group is not its own
+ * and stopped it, and starts it again only on a newer ASSIGN, which then
+ * waits for this node in the same way. A report of `stopped` from before
+ * that ASSIGN proves nothing: the member may have started it since. Who
+ * does not in *who, and what it lacks in *old. */
+static bool others_stopped(const struct daemon *d, int g, uint64_t since, int *who, bool *old)
 {
     for (int i = 0; i < d->conf.n_nodes; i++) {
         enum wire_group_state s;
         unsigned f;
         if (i == d->self || !(d->view.members & NODE_BIT(i)))
             continue;
-        if (!groups_report_of(d, i, g, &s, &f) || !stopped_state(s)) {
-            *who = i;
+        *who = i;
+        *old = groups_acted_by(d, i) < since;
+        if (*old || !groups_report_of(d, i, g, &s, &f) || !stopped_state(s))
             return false;
-        }
     }
     return true;
 }
@@ -279,10 +285,11 @@ static void start_here(struct daemon *d, int g, vg_usec_t now)
     node_mask active;
     char text[PLACEMENT_TEXT_MAX], err[RUNNER_ERR_MAX];
     int who;
+    bool old;
 
-    if (!others_stopped(d, g, &who)) {
-        snprintf(text, sizeof(text), "waiting for %s to report it stopped",
-                 d->conf.nodes[who].name);
+    if (!others_stopped(d, g, d->groups.since[g], &who, &old)) {
+        snprintf(text, sizeof(text), "waiting for %s to report it stopped%s",
+                 d->conf.nodes[who].name, old ? " after this assignment" : "");
         note_refusal(d, g, text);
         return;
     }
@@ -323,6 +330,7 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
                      a->seq, d->conf.nodes[from].name, d->conf.groups[g].name, a->groups[g].node);
             return;
         }
+    bool unbroken = a->epoch == G->acted_epoch && a->seq == G->acted_seq + 1;
     G->acted_epoch = a->epoch;
     G->acted_seq = a->seq;
     G->managing = true;
@@ -333,6 +341,10 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
         if (!G->have_assignment || G->assigned[g] != a->groups[g].node)
             log_info("group %s: the coordinator assigns it to %s", d->conf.groups[g].name,
                      to >= 0 ? d->conf.nodes[to].name : "no node");
+        if (to != d->self)
+            G->since[g] = 0;
+        else if (!unbroken || !G->since[g] || G->assigned[g] != a->groups[g].node)
+            G->since[g] = a->seq;
         G->assigned[g] = a->groups[g].node;
         if (to == d->self) {
             if ((st.state == RUNNER_STOPPED || st.state == RUNNER_FAILED) &&

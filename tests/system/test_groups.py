@@ -235,3 +235,80 @@ def test_clean_shutdown_moves_with_fencing_required(glab):
     assert "leaving once a heartbeat said so" in text
     assert "may still run there" not in log_text(glab, "n2")
     assert not os.path.exists(app_file(glab, "n1"))
+
+
+def isolate(lab, node):
+    """Cut node off the cluster's heartbeats (UDP dropped both ways on both
+    links); its service link stays up, so the prober still sees its VIP."""
+    for other in ALL3:
+        if other != node:
+            lab.drop_both(node, other)
+
+
+def test_isolated_holder_stops_fencing_none(glab):
+    """The holder cut off from the heartbeats (vigild alive) loses quorum
+    and stops the group at once (safety rule 3): its VIP is gone within
+    timeout + 2 intervals + the app's 300 ms stop (the address goes last,
+    in reverse order) + slack. With fencing = none n2 does not wait for it
+    (that is what makes `none` unsafe): the two may overlap for about the
+    stop's length, which is printed, not asserted. Healed, n1 rejoins and
+    the group stays on n2 (failback off)."""
+    wait_online(glab, "n1")
+    mac1, mac2 = glab.mac("n1", "lan1"), glab.mac("n2", "lan1")
+    probe = glab.probe_vip(glab.vip_ip, 20, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    t0 = time.monotonic()
+    isolate(glab, "n1")
+    probe.wait_until(lambda tl: mac2 in tl.macs(), FAILOVER_BOUND + 3, "n2 answering")
+    time.sleep(TIMEOUT + 0.5)
+    glab.clear_drops()
+    tl = probe.stop()
+    last1 = tl.last_answer(mac1)
+    first2 = tl.first_answer(mac2)
+    print("isolation (fencing = none): n1 last answered %.3f s after the cut, n2 first %.3f s; "
+          "%d round(s) with both" % (last1 - t0, first2 - t0, len(tl.violations())))
+    assert last1 - t0 <= TIMEOUT + 2 * INTERVAL + 0.3 + 0.4, tl.summary()
+    assert "not a quorate member" in log_text(glab, "n1")
+    assert not os.path.exists(app_file(glab, "n1"))
+    glab.wait_for(lambda: glab.status("n1")["view"]["members"] == list(ALL3), 10,
+                  "n1 to rejoin the view")
+    wait_online(glab, "n2", timeout=5)
+    assert web(glab.status("n1"))["nodes"]["n1"]["state"] == "stopped"
+
+
+@pytest.mark.parametrize("glab", ["required"], indirect=True)
+def test_isolated_holder_fencing_required_waits(glab):
+    """fencing = required: the isolated holder stops the group (rule 3),
+    but n2 and n3 cannot know it: n1 is stop-unconfirmed and the group
+    starts nowhere (rule 2) — status offline, the VIP silent. Healed, n1
+    says it stopped (its heartbeats reach n2 before n1 is back in the
+    view), the stop is confirmed and the group starts again — on n2, the
+    first allowed member of {n2, n3}, or on n1 if the view with n1 comes
+    first: never two MACs."""
+    wait_online(glab, "n1")
+    mac1 = glab.mac("n1", "lan1")
+    probe = glab.probe_vip(glab.vip_ip, 20, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    isolate(glab, "n1")
+    glab.wait_for(lambda: "may still run there" in log_text(glab, "n2"), 5,
+                  "n2 to take n1 as stop-unconfirmed")
+    glab.wait_for(lambda: not os.path.exists(app_file(glab, "n1")), 5, "n1 to stop the app")
+    glab.hold(lambda: web(glab.status("n2")).get("state") == "offline", 1.5,
+              "web offline on n2 while n1 is cut off")
+    assert "may still run it" in web(glab.status("n2"))["placement"]["reason"]
+    glab.clear_drops()
+    glab.wait_for(lambda: "its stop is confirmed" in log_text(glab, "n2"), 10,
+                  "n1's stop to be confirmed")
+    holder = {}
+
+    def online_somewhere():
+        gs = [web(glab.status(n)) for n in ALL3]
+        holder["node"] = gs[0].get("node")
+        return all(g.get("state") == "online" and g.get("node") == holder["node"] for g in gs)
+
+    glab.wait_for(online_somewhere, 10, "web online again, every node agreeing")
+    time.sleep(0.5)
+    tl = probe.stop()
+    tl.assert_single_holder()
+    assert tl.macs() <= {mac1, glab.mac("n2", "lan1")}, tl.summary()
+    assert os.path.exists(app_file(glab, holder["node"]))
