@@ -58,7 +58,9 @@ struct daemon_groups {
      * acting on an ASSIGN at least this new (0: not assigned here) */
     uint64_t since[VIGIL_MAX_GROUPS];
     bool have_assignment;
-    bool managing;                                      /* quorate member of a view */
+    bool managing;    /* quorate member of a view */
+    bool joined;      /* has been a quorate member since vigild started */
+    bool grace_noted; /* the start-up grace was logged */
     char refusal[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX]; /* last start refused, logged once */
 };
 

@@ -225,13 +225,21 @@ void groups_tick(struct daemon *d)
         groups_on_quorum_lost(d, d->view.members ? how : "member of no view");
         return;
     }
+    d->groups.joined = true;
     if (d->groups.reporting && view_current(&d->view) && view_lowest(d->view.members) == d->self)
         coordinate(d, clock_now());
 }
 
+/* Stop every group here at once (safety rule 3) — but a group the
+ * start-up probe found running is kept while this node joins its first
+ * quorate view, for at most initial-timeout: restarting vigild must not
+ * restart a healthy service (the coordinator then finds it running here
+ * and keeps it here). */
 void groups_on_quorum_lost(struct daemon *d, const char *how)
 {
     struct runner_status st;
+    bool grace = !d->groups.joined && clock_now() - d->started_at < d->conf.initial_timeout;
+    bool noted = false;
 
     d->groups.managing = false;
     for (int g = 0; g < d->conf.n_groups; g++) {
@@ -240,10 +248,20 @@ void groups_on_quorum_lost(struct daemon *d, const char *how)
         runner_status(d->groups.run[g], clock_now(), &st);
         if (!st.want_running && st.state != RUNNER_RUNNING && st.state != RUNNER_STARTING)
             continue;
+        if (grace) {
+            if (!d->groups.grace_noted)
+                log_notice("group %s: found running at start: kept while this node joins a "
+                           "quorate view (at most initial-timeout, %" PRIu64 "ms)",
+                           d->conf.groups[g].name, d->conf.initial_timeout / VG_USEC_PER_MSEC);
+            noted = true;
+            continue;
+        }
         log_warn("group %s: this node is not a quorate member (%s): stopping it here at once",
                  d->conf.groups[g].name, how);
         runner_stop(d->groups.run[g]);
     }
+    if (noted)
+        d->groups.grace_noted = true;
 }
 
 /* Whether every other member reports g stopped after acting on an ASSIGN

@@ -312,3 +312,27 @@ def test_isolated_holder_fencing_required_waits(glab):
     tl.assert_single_holder()
     assert tl.macs() <= {mac1, glab.mac("n2", "lan1")}, tl.summary()
     assert os.path.exists(app_file(glab, holder["node"]))
+
+
+def test_vigild_restart_keeps_the_group_running(glab):
+    """kill -9 of the holder's vigild and a restart at once (its links stay
+    up): the start-up probe finds the group running, it is kept while n1
+    joins the view and stays on n1 — the app is not started again, and the
+    VIP answers from n1 only throughout."""
+    wait_online(glab, "n1")
+    mac1 = glab.mac("n1", "lan1")
+    mtime = os.stat(app_file(glab, "n1")).st_mtime_ns
+    probe = glab.probe_vip(glab.vip_ip, 20, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    glab.kill9("n1")
+    glab.start("n1")
+    wait_online(glab, "n1", timeout=5)
+    time.sleep(1.0)
+    assert agreed_on(glab, "n1")
+    tl = probe.stop()
+    tl.assert_single_holder()
+    assert tl.macs() == {mac1}, tl.summary()
+    second = log_text(glab, "n1").split("==== lab: start #2")[1]
+    assert "the probe found it running" in second, second[-3000:]
+    assert "start of web/app" not in second and "stop of web/app" not in second, second[-3000:]
+    assert os.stat(app_file(glab, "n1")).st_mtime_ns == mtime
