@@ -191,8 +191,9 @@ static void coordinate(struct daemon *d, vg_usec_t now)
     }
     if (missing[0]) {
         if (strcmp(missing, G->waiting_for) != 0)
-            log_info("groups: coordinator: waiting for the first reports of %s (probing) before "
-                     "placing anything",
+            log_info("groups: coordinator: waiting for the reports of %s before placing "
+                     "anything (still probing, or a configuration with other groups: check that "
+                     "every node has the same file)",
                      missing);
         snprintf(G->waiting_for, sizeof(G->waiting_for), "%s", missing);
         return;
