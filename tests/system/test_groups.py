@@ -336,3 +336,36 @@ def test_vigild_restart_keeps_the_group_running(glab):
     assert "the probe found it running" in second, second[-3000:]
     assert "start of web/app" not in second and "stop of web/app" not in second, second[-3000:]
     assert os.stat(app_file(glab, "n1")).st_mtime_ns == mtime
+
+
+def test_members_check_what_they_are_told(glab):
+    """Authentic ASSIGNs that a member must not act on, sent to n3 on lan2
+    (a sequence far ahead: n3 then drops the real lan2 traffic of the
+    sender as replays, and lan1 carries the cluster): from n2, which is not
+    the coordinator; from n1 with another epoch; from n1 with this epoch
+    but a node index that is not configured. n3 starts nothing, the group
+    stays on n1, nothing is counted `unexpected`, and the last one is
+    logged as ignored."""
+    import vigil_wire
+    wait_online(glab, "n1")
+    st3 = glab.status("n3")
+    epoch = st3["view"]["epoch"]
+    inc = {n["name"]: int(n["incarnation"], 16) for n in st3["nodes"] if not n.get("self")}
+    key, far = glab.key(), 1 << 62  # beyond every sequence, replay and ASSIGN alike
+
+    def assign(sender, seq, epoch_, node_index):
+        payload = vigil_wire.assign_payload(epoch_, seq, groups=[(node_index, vigil_wire.NONE, 0)])
+        return vigil_wire.build(key, glab.cluster, glab.nodes[sender].id, glab.nodes["n3"].id,
+                                inc[sender], seq, int(time.monotonic() * 1e6), link=1,
+                                payload=payload, msg_type=vigil_wire.TYPE_ASSIGN)
+
+    glab.send_udp("n2", "n3", "lan2", [assign("n2", far, epoch, 2)])
+    glab.send_udp("n1", "n3", "lan2", [assign("n1", far, epoch + 256, 2),
+                                       assign("n1", far + 1, epoch, 7)])
+    glab.wait_for(lambda: "not configured here" in log_text(glab, "n3"), 3,
+                  "n3 to ignore the ASSIGN naming node index 7")
+    glab.hold(lambda: agreed_on(glab, "n1"), 1.0, "web online on n1")
+    assert not os.path.exists(app_file(glab, "n3"))
+    text = log_text(glab, "n3")
+    assert "the coordinator assigns it to n3" not in text and "assigned here" not in text, text
+    assert glab.status("n3")["drops"]["unexpected"] == 0
