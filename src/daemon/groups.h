@@ -47,7 +47,8 @@ struct daemon_groups {
     bool have_decision[VIGIL_MAX_GROUPS]; /* for logging each change once */
     struct placement_decision decision[VIGIL_MAX_GROUPS];
     char decision_text[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX];
-    char waiting_for[256]; /* why no ASSIGN is sent now (logged once) */
+    char waiting_for[256];                    /* why no ASSIGN is sent now (logged once) */
+    node_mask multi_active[VIGIL_MAX_GROUPS]; /* active on several nodes: logged for these */
 
     /* the member */
     uint64_t acted_epoch, acted_seq; /* the last ASSIGN acted on */

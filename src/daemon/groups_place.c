@@ -132,13 +132,18 @@ static uint8_t decide_group(struct daemon *d, int g, vg_usec_t now)
     inputs_of(d, g, now, &c, &pg, &active);
     if (view_count(active) > 1) {
         int keep = placement_keep_one(&c, &pg, active, now);
-        log_warn("group %s: active on %d nodes at once: %s keeps it, the others are told to stop",
-                 d->conf.groups[g].name, view_count(active),
-                 keep >= 0 ? d->conf.nodes[keep].name : "none of them");
+        if (G->multi_active[g] != active)
+            log_warn("group %s: active on %d nodes at once: %s keeps it, the others are told to "
+                     "stop",
+                     d->conf.groups[g].name, view_count(active),
+                     keep >= 0 ? d->conf.nodes[keep].name : "none of them");
+        G->multi_active[g] = active;
         pg.holder = keep;
     } else if (active) {
+        G->multi_active[g] = 0;
         pg.holder = view_lowest(active);
     } else {
+        G->multi_active[g] = 0;
         pg.holder = G->last_holder[g];
     }
     if (pg.holder != PLACE_NONE) {

@@ -66,13 +66,15 @@ def glab(request):
     why = vigil_lab.missing_requirements()
     if why:
         pytest.skip(why)
-    fencing = getattr(request, "param", "none")
+    param = getattr(request, "param", "none")  # fencing, or "none-nostart": the test starts
+    fencing, start = param.split("-")[0], not param.endswith("-nostart")
     lab = vigil_lab.Lab(3, interval="100ms", timeout="500ms", start=False, client="lan1")
     try:
         lab.vip = lab.vip_addr()
         lab.vip_ip = lab.vip.split("/")[0]
         lab.write_config(group_config(lab, lab.vip, fencing))
-        lab.start_all()
+        if start:
+            lab.start_all()
         yield lab
     finally:
         problems = lab.close()
@@ -369,3 +371,29 @@ def test_members_check_what_they_are_told(glab):
     text = log_text(glab, "n3")
     assert "the coordinator assigns it to n3" not in text and "assigned here" not in text, text
     assert glab.status("n3")["drops"]["unexpected"] == 0
+
+
+@pytest.mark.parametrize("glab", ["none-nostart"], indirect=True)
+def test_found_running_twice_keeps_one(glab):
+    """The group already runs on n1 and n2 when vigild starts (the app's
+    file and the VIP on both): both probes find it running, the coordinator
+    keeps it on n1 (placement_keep_one: the first in policy order among
+    them) and tells n2 to stop; n1's app is not restarted."""
+    for node in ("n1", "n2"):
+        os.makedirs(glab.nodes[node].state_dir, exist_ok=True)
+        with open(app_file(glab, node), "w"):
+            pass
+        vigil_lab._run([glab.ip, "-n", glab.nodes[node].ns, "addr", "add", glab.vip, "dev",
+                        "lan1"])
+    mtime = os.stat(app_file(glab, "n1")).st_mtime_ns
+    glab.start_all()
+    wait_online(glab, "n1")
+    glab.wait_for(lambda: not os.path.exists(app_file(glab, "n2")), 5, "n2 to stop the app")
+    glab.wait_for(lambda: web(glab.status("n1"))["nodes"]["n2"]["state"] == "stopped", 5,
+                  "n2 to report it stopped")
+    assert log_text(glab, "n1").count("active on 2 nodes at once: n1 keeps it") == 1
+    assert "the probe found it running" in log_text(glab, "n2")
+    assert os.stat(app_file(glab, "n1")).st_mtime_ns == mtime
+    tl = glab.probe_vip(glab.vip_ip, 0.5)
+    tl.assert_single_holder()
+    assert tl.macs() == {glab.mac("n1", "lan1")}, tl.summary()
