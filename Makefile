@@ -55,7 +55,7 @@ $(LIBVIGIL): $(LIB_OBJS)
 
 $(BUILD)/bin/vigild: $(VIGILD_OBJS) $(LIBVIGIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) $(MNL_LIBS)
 
 $(BUILD)/bin/vigilctl: $(CTL_OBJS) $(LIBVIGIL)
 	@mkdir -p $(dir $@)

@@ -28,6 +28,14 @@ enum conf_quorum { QUORUM_MAJORITY, QUORUM_WITNESS, QUORUM_NONE };
 
 const char *conf_quorum_name(enum conf_quorum q);
 
+/* How a node that left the view while it held a group counts (docs/groups.md,
+ * "Safety rule 2"): required: its group may still run there until it says
+ * it stopped (or, with issue 6, it was fenced); none: it counts as stopped
+ * at once (unsafe: a node cut off but alive keeps running it). */
+enum conf_fencing { FENCING_REQUIRED, FENCING_NONE };
+
+const char *conf_fencing_name(enum conf_fencing f);
+
 /* The kinds of network-partition resolution (docs/configuration.md, "[np]"):
  * in a tie, a side that cannot reach an [np] section's ping targets, or its
  * url over HTTP, loses. */
@@ -183,6 +191,7 @@ struct conf {
     bool realtime;             /* lock memory and take SCHED_FIFO, default yes */
     enum conf_quorum quorum;   /* docs/membership.md; default majority */
     bool allow_split_brain;    /* the acknowledgement quorum = none needs */
+    enum conf_fencing fencing; /* `fencing =`; default required */
 
     /* udp links sorted by priority (links[0] carries cluster messages first),
      * then disk and witness links in file order. The index of a link here is

@@ -409,6 +409,9 @@ bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *b
     if (a->quorum != b->quorum)
         note(&d, "quorum changed from %s to %s", conf_quorum_name(a->quorum),
              conf_quorum_name(b->quorum));
+    if (a->fencing != b->fencing)
+        note(&d, "fencing changed from %s to %s", conf_fencing_name(a->fencing),
+             conf_fencing_name(b->fencing));
     if (a->allow_split_brain != b->allow_split_brain)
         note(&d, "allow-split-brain changed from %s to %s", yes_no(a->allow_split_brain),
              yes_no(b->allow_split_brain));

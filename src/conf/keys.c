@@ -229,6 +229,21 @@ static void set_allow_split_brain(struct conf_parser *p, const char *key, const 
         conf_key_err(p, key, "bad boolean '%.64s': expected yes or no", value);
 }
 
+static void set_fencing(struct conf_parser *p, const char *key, const char *value)
+{
+    if (strcmp(value, "required") == 0)
+        p->out->fencing = FENCING_REQUIRED;
+    else if (strcmp(value, "none") == 0)
+        p->out->fencing = FENCING_NONE;
+    else
+        conf_key_err(p, key, "unknown fencing mode '%.64s': expected required or none", value);
+}
+
+const char *conf_fencing_name(enum conf_fencing f)
+{
+    return f == FENCING_NONE ? "none" : "required";
+}
+
 const char *conf_quorum_name(enum conf_quorum q)
 {
     switch (q) {
@@ -254,6 +269,7 @@ static const struct key_def cluster_keys[CK_COUNT] = {
     [CK_REALTIME] = {"realtime", "yes or no", set_realtime, 0},
     [CK_QUORUM] = {"quorum", "majority, witness or none", set_quorum, 0},
     [CK_ALLOW_SPLIT_BRAIN] = {"allow-split-brain", "yes or no", set_allow_split_brain, 0},
+    [CK_FENCING] = {"fencing", "required or none", set_fencing, 0},
 };
 
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)

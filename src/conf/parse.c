@@ -570,6 +570,7 @@ static void set_defaults(struct conf *c, const char *path)
     c->initial_timeout = CONF_DEFAULT_INITIAL_TIMEOUT;
     c->realtime = true;
     c->quorum = QUORUM_MAJORITY;
+    c->fencing = FENCING_REQUIRED;
 }
 
 int conf_parse_text(const char *text, size_t len, const char *path, struct conf *out,

@@ -47,6 +47,7 @@ enum cluster_key {
     CK_REALTIME,
     CK_QUORUM,
     CK_ALLOW_SPLIT_BRAIN,
+    CK_FENCING,
     CK_COUNT
 };
 

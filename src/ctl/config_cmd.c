@@ -17,8 +17,7 @@ static void config_usage(FILE *out)
                  "\n"
                  "Check a cluster configuration (e.g. /etc/vigil/vigil.conf) without a daemon:\n"
                  "print every error with its file, line and key, or a summary of the cluster\n"
-                 "it describes. Exit status 0 when it is valid, 1 when not. A valid file with\n"
-                 "[group] sections gets a note on stderr: vigild does not run groups yet.\n"
+                 "it describes. Exit status 0 when it is valid, 1 when not.\n"
                  "\n"
                  "options:\n"
                  "  -h, --help  show this help\n");
@@ -173,11 +172,6 @@ static int config_check(const char *path)
     }
     put_wrapped(stdout, text);
     free(text);
-    if (c->n_groups > 0)
-        fprintf(stderr,
-                "note: %s: vigild does not run failover groups yet: it refuses to start with "
-                "[group] and [resource] sections\n",
-                path);
     code = CTL_EXIT_OK;
 out:
     free(c);

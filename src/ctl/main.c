@@ -122,7 +122,10 @@ int main(int argc, char **argv)
     cmd = find_command(argv[i]);
     if (!cmd) {
         if (is_planned(argv[i]))
-            return ctl_usage_error(usage, "command '%s' is not available in vigilctl %s yet",
+            return ctl_usage_error(usage,
+                                   "command '%s' is not supported yet (vigilctl %s): groups run "
+                                   "where their failover policy puts them; moving, stopping and "
+                                   "standby come with the admin state (docs/groups.md)",
                                    argv[i], VIGIL_VERSION);
         return ctl_usage_error(usage, "unknown command '%s'", argv[i]);
     }

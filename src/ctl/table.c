@@ -369,34 +369,62 @@ static void render_link_sockets(FILE *out, const struct table *t)
     }
 }
 
-/* "groups: web online on alpha, db offline"; nothing when the field is absent. */
+/* One row per group: GROUP STATE NODE, and the coordinator's last
+ * placement decision when this node is the coordinator. "groups: none"
+ * without groups; nothing when the field is absent. */
 static void render_groups(FILE *out, const struct table *t)
 {
     const json_t *groups = json_object_get(t->status, "groups");
-    char a[CELL_MAX];
-    size_t i;
+    const char *fencing = get_str(t->status, "fencing");
+    static const char *const head[] = {"GROUP", "STATE", "NODE", "PLACEMENT"};
+    size_t width[3] = {0}, n;
 
+    if (fencing && strcmp(fencing, "none") == 0)
+        fprintf(out, "fencing: none (UNSAFE: a node that leaves the view counts as stopped)\n");
     if (!groups)
         return;
-    fprintf(out, "groups: ");
-    if (!json_is_array(groups))
-        fprintf(out, "?");
-    else if (json_array_size(groups) == 0)
-        fprintf(out, "none");
-    for (i = 0; i < json_array_size(groups); i++) {
-        const json_t *g = json_array_get(groups, i);
-        const char *node = get_str(g, "node");
+    if (!json_is_array(groups) || json_array_size(groups) == 0) {
+        fprintf(out, "groups: %s\n", json_is_array(groups) ? "none" : "?");
+        return;
+    }
+    n = json_array_size(groups);
+    for (int c = 0; c < 3; c++)
+        width[c] = text_width(head[c]);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            fprintf(out, "%-*s  %-*s  %-*s  %s\n", (int)width[0], head[0], (int)width[1], head[1],
+                    (int)width[2], head[2], head[3]);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *g = json_array_get(groups, i);
+            const json_t *place = json_object_get(g, "placement");
+            char cell[3][CELL_MAX], reason[CELL_MAX * 2 + 2] = "";
+            const char *node = get_str(g, "node");
 
-        str_or_unknown(a, sizeof(a), get_str(g, "name"));
-        fprintf(out, "%s%s ", i ? ", " : "", a);
-        str_or_unknown(a, sizeof(a), get_str(g, "state"));
-        fputs(a, out);
-        if (node) {
-            cell_set(a, sizeof(a), node);
-            fprintf(out, " on %s", a);
+            str_or_unknown(cell[0], sizeof(cell[0]), get_str(g, "name"));
+            str_or_unknown(cell[1], sizeof(cell[1]), get_str(g, "state"));
+            cell_set(cell[2], sizeof(cell[2]), node ? node : "-");
+            if (get_str(place, "action") && get_str(place, "reason")) {
+                char act[CELL_MAX], why[CELL_MAX];
+                cell_set(act, sizeof(act), get_str(place, "action"));
+                cell_set(why, sizeof(why), get_str(place, "reason"));
+                snprintf(reason, sizeof(reason), "%s: %s", act, why);
+            }
+            if (pass == 0) {
+                for (int c = 0; c < 3; c++)
+                    if (text_width(cell[c]) > width[c])
+                        width[c] = text_width(cell[c]);
+                continue;
+            }
+            /* pad by display width, not bytes */
+            for (int c = 0; c < 3; c++) {
+                fputs(cell[c], out);
+                if (c < 2 || reason[0])
+                    for (size_t k = text_width(cell[c]); k < width[c] + 2; k++)
+                        fputc(' ', out);
+            }
+            fprintf(out, "%s\n", reason);
         }
     }
-    fputc('\n', out);
 }
 
 /* "drops: bad_mac 3, replay 1": the non-zero counters only. */

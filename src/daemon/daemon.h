@@ -17,6 +17,7 @@
 #include "../membership/peer.h"
 #include "../membership/view.h"
 #include "../proto/proto.h"
+#include "groups.h"
 
 /* sd-event priorities: lower runs first. Heartbeat work always goes first,
  * and received heartbeats before timers: after a stall of our own, what
@@ -111,6 +112,8 @@ struct daemon {
     bool memory_locked;
     bool realtime_sched;
 
+    struct daemon_groups groups; /* groups*.c */
+
     sd_event_source *sig_term, *sig_int, *sig_hup;
     struct api_server *api;
 };
@@ -147,6 +150,8 @@ void membership_start(struct daemon *d);
 void membership_tick(struct daemon *d, vg_usec_t now);
 void membership_on_message(struct daemon *d, int i, const struct wire_view *v);
 void membership_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb);
+/* Send a cluster message to node index `to` on its best udp link. */
+int cluster_send(struct daemon *d, int to, struct wire_msg *m);
 /* Quorate now; *how says why or why not, for log and status. */
 bool membership_quorate(const struct daemon *d, const char **how);
 /* The witness answered an arbitration request (witness_http callback). */

@@ -67,6 +67,7 @@ static void send_heartbeats(struct daemon *d, vg_usec_t now)
     };
 
     fill_seen(d, &hb);
+    groups_fill_report(d, &hb);
     for (int l = 0; l < d->conf.n_links; l++) {
         struct udp_link *ul = &d->udp[l];
         if (d->conf.links[l].type != LINK_UDP || ul->fd < 0)
@@ -245,8 +246,8 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_ms
         goto drop;
     if (h->type != WIRE_HEARTBEAT && peer_take_message(&d->peers[i], h, link, &why) < 0)
         goto drop;
-    if (h->type != WIRE_HEARTBEAT && h->type != WIRE_VIEW) {
-        why = DROP_UNEXPECTED; /* group messages: not taken yet (docs/wire-format.md) */
+    if (h->type == WIRE_REQUEST || h->type == WIRE_REQUEST_ACK) {
+        why = DROP_UNEXPECTED; /* admin requests: not taken yet (docs/wire-format.md) */
         goto drop;
     }
     return i;
@@ -285,9 +286,14 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             membership_on_message(d, i, &m.view);
             continue;
         }
+        if (m.h.type == WIRE_ASSIGN) {
+            groups_on_assign(d, i, &m.assign);
+            continue;
+        }
         peer_on_heartbeat(&d->peers[i], link, &m.h, &m.hb, clock_now(), &chg);
         peer_report(d, i, &chg);
         membership_on_heartbeat(d, i, &m.hb);
+        groups_on_heartbeat(d, i, &m.hb);
         changed = true;
     }
     if (changed)

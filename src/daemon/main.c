@@ -107,14 +107,6 @@ static int load_setup(struct daemon *d)
                 d->opts.config_path, diag.n, d->opts.config_path);
         return -EINVAL;
     }
-    if (d->conf.n_groups > 0) {
-        /* parsed and checked, but nothing runs them yet: refuse rather than
-         * let an admin believe the services are protected */
-        log_err("%s:%d: [group \"%s\"]: failover groups are not run by this version of vigild "
-                "yet; remove the [group] and [resource] sections",
-                d->opts.config_path, d->conf.groups[0].line, d->conf.groups[0].name);
-        return -EOPNOTSUPP;
-    }
     const struct conf_node *self = conf_node_by_name(&d->conf, d->opts.node_name);
     if (!self) {
         log_err("%s: no [node \"%s\"] section; --node must name one of the configured nodes",
@@ -149,7 +141,14 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         reload_config(d);
         return 0;
     }
+    if (d->groups.shutting_down) {
+        log_warn("%s again: leaving now, without waiting for the groups to stop",
+                 strsignal((int)si->ssi_signo));
+        return sd_event_exit(d->ev, 0);
+    }
     log_notice("%s: shutting down", strsignal((int)si->ssi_signo));
+    if (groups_shutdown(d))
+        return 0; /* it leaves the loop once they are stopped */
     return sd_event_exit(d->ev, 0);
 }
 
@@ -159,6 +158,12 @@ static json_t *on_request(const char *command, json_t *request, void *userdata)
 
     if (strcmp(command, "status") == 0)
         return status_build(d);
+    if (strcmp(command, "move") == 0 || strcmp(command, "stop") == 0 ||
+        strcmp(command, "start") == 0 || strcmp(command, "standby") == 0 ||
+        strcmp(command, "unstandby") == 0)
+        return api_error("'%s' is not supported yet: groups are placed by their failover policy "
+                         "only (docs/groups.md, \"Admin state\", comes later)",
+                         command);
     return api_error("unknown command '%s'; known: status", command);
 }
 
@@ -171,6 +176,7 @@ static int setup_loop(struct daemon *d)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD); /* resource agents are watched by sd-event (agent.h) */
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -194,6 +200,8 @@ static int setup_loop(struct daemon *d)
         return r;
     if ((r = np_start(d)) < 0)
         return r;
+    if ((r = groups_start(d)) < 0)
+        return r;
     return 0;
 }
 
@@ -202,6 +210,7 @@ static int setup_loop(struct daemon *d)
  * included), or it would hang with the device. */
 static bool teardown(struct daemon *d)
 {
+    groups_stop(d);
     np_stop(d);
     witnesslink_stop(d);
     bool stuck = disklink_stop(d, true);

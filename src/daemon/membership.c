@@ -4,6 +4,7 @@
  * peer, and say whether the installed view is quorate. */
 #include "daemon.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,33 +62,43 @@ static void names_of(const struct daemon *d, node_mask m, char *buf, size_t len)
                                     d->conf.nodes[i].name);
 }
 
-/* Send one view message on the highest-priority udp link that is up to
- * the peer (udp links come first in the configuration, by priority). */
-static void send_view(struct daemon *d, const struct view_msg *m)
+/* Send one cluster message (view, ASSIGN) to node `to` on the
+ * highest-priority udp link that is up to it (udp links come first in the
+ * configuration, by priority); the header's routing fields are filled here.
+ * -EHOSTUNREACH when no udp link sees it (the sender repeats on its own). */
+int cluster_send(struct daemon *d, int to, struct wire_msg *m)
 {
-    const struct conf_node *n = &d->conf.nodes[m->to];
+    const struct conf_node *n = &d->conf.nodes[to];
     int link = -1;
 
     for (int l = 0; l < d->conf.n_links && link < 0; l++)
-        if (d->conf.links[l].type == LINK_UDP && d->udp[l].fd >= 0 && d->peers[m->to].links[l].up)
+        if (d->conf.links[l].type == LINK_UDP && d->udp[l].fd >= 0 && d->peers[to].links[l].up)
             link = l;
     if (link < 0)
-        return; /* not reachable: the attempt times out and the candidate changes */
-    struct wire_header h = {
-        .type = WIRE_VIEW,
-        .link = (uint8_t)link,
-        .cluster_id = d->cluster_id,
-        .sender = (uint16_t)d->conf.nodes[d->self].id,
-        .dest = (uint16_t)n->id,
-        .incarnation = d->incarnation,
-        .seq = ++d->seq[link],
-        .send_time = clock_now(),
-    };
-    struct wire_view v = {(uint8_t)m->type, m->epoch, m->members, m->aux};
-    int len = wire_encode_view(d->txbuf, sizeof(d->txbuf), &h, &v, d->key);
-    if (len > 0 &&
-        udp_link_send(&d->udp[link], d->txbuf, (size_t)len, &n->addr[link], n->addr_len[link]) == 0)
+        return -EHOSTUNREACH;
+    m->h.link = (uint8_t)link;
+    m->h.cluster_id = d->cluster_id;
+    m->h.sender = (uint16_t)d->conf.nodes[d->self].id;
+    m->h.dest = (uint16_t)n->id;
+    m->h.incarnation = d->incarnation;
+    m->h.seq = ++d->seq[link];
+    m->h.send_time = clock_now();
+    int len = wire_encode(d->txbuf, sizeof(d->txbuf), m, d->key);
+    if (len < 0)
+        return len;
+    int r = udp_link_send(&d->udp[link], d->txbuf, (size_t)len, &n->addr[link], n->addr_len[link]);
+    if (r == 0)
         d->sent++;
+    return r;
+}
+
+/* A view message: unreachable, the attempt times out and the candidate changes. */
+static void send_view(struct daemon *d, const struct view_msg *m)
+{
+    struct wire_msg w = {.h.type = WIRE_VIEW};
+
+    w.view = (struct wire_view){(uint8_t)m->type, m->epoch, m->members, m->aux};
+    cluster_send(d, m->to, &w);
 }
 
 static void arbitrate(struct daemon *d, vg_usec_t now);
@@ -214,6 +225,8 @@ static void report_quorum(struct daemon *d)
     }
     /* On the disk: "stood down" while this node lost a tie-break, "running"
      * otherwise (docs/membership.md). */
+    if (!q)
+        groups_on_quorum_lost(d, how); /* at once (safety rule 3); nothing when none run */
     d->stood_down = tiebreak_lost(d);
     disklink_set_state(d, d->stood_down ? DISK_SLOT_STOOD_DOWN : DISK_SLOT_RUNNING, d->view.epoch);
     if (q == d->was_quorate && d->quorum_reported && strcmp(how, d->quorum_how) == 0)

@@ -20,14 +20,9 @@ void reload_config(struct daemon *d)
         log_err("configuration not reloaded: %d error(s); the running configuration stays", diag.n);
         return;
     }
-    if (next.n_groups > 0) {
-        log_err("configuration not reloaded: %s:%d: [group \"%s\"]: failover groups are not run "
-                "by this version of vigild yet; remove the [group] and [resource] sections (the "
-                "running configuration stays)",
-                d->opts.config_path, next.groups[0].line, next.groups[0].name);
-        return;
-    }
     if (conf_diff_beyond_timing(&d->conf, &next, why, sizeof(why))) {
+        /* groups included: a runner is only replaced once its group is
+         * stopped, which this version does not do live */
         log_err("configuration not reloaded: %s; only interval, timeout and initial-timeout "
                 "apply live for now (restart vigild for other changes)",
                 why);

@@ -150,7 +150,7 @@ json_t *status_build(const struct daemon *d)
 
     return json_pack(
         "{s:s, s:i, s:s, s:o, s:{s:s, s:I, s:I, s:I, s:b}, s:{s:b, s:s}, s:f, s:f, s:o, s:o,"
-        " s:o, s:[], s:o, s:{s:I, s:I, s:I, s:I}}",
+        " s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I, s:I}}",
         "node", d->conf.nodes[d->self].name, "id", d->conf.nodes[d->self].id, "cluster",
         d->conf.cluster_name, "incarnation", hex64(d->incarnation), "config", "path", d->conf.path,
         "interval_ms", (json_int_t)(d->conf.interval / VG_USEC_PER_MSEC), "timeout_ms",
@@ -159,7 +159,7 @@ json_t *status_build(const struct daemon *d)
         "realtime", "memory_locked", d->memory_locked, "scheduler",
         d->realtime_sched ? "fifo" : "other", "uptime_s", mono_seconds(now - d->started_at),
         "now_mono", mono_seconds(now), "view", view_json(d), "links", links_json(d), "nodes", nodes,
-        "groups", "drops", drops, "counters", "sent", (json_int_t)d->sent, "received",
-        (json_int_t)d->received, "send_errors", (json_int_t)d->send_errors, "late_timers",
-        (json_int_t)d->late_timers);
+        "groups", groups_status(d), "fencing", conf_fencing_name(d->conf.fencing), "drops", drops,
+        "counters", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received, "send_errors",
+        (json_int_t)d->send_errors, "late_timers", (json_int_t)d->late_timers);
 }

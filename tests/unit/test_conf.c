@@ -407,6 +407,13 @@ static void test_link_timing(void **state)
     assert_int_equal(cf.quorum, QUORUM_WITNESS);
     parse_ok(BASE WIT);
     assert_int_equal(cf.quorum, QUORUM_MAJORITY);
+    /* fencing: required by default, none when asked */
+    assert_int_equal(cf.fencing, FENCING_REQUIRED);
+    parse_ok("[cluster]\nname = web\nfencing = none\n" L1 NA NB);
+    assert_int_equal(cf.fencing, FENCING_NONE);
+    assert_string_equal(conf_fencing_name(FENCING_NONE), "none");
+    parse_ok("[cluster]\nname = web\nfencing = required\n" L1 NA NB);
+    assert_int_equal(cf.fencing, FENCING_REQUIRED);
     for (int i = 0; i < cf.n_links; i++) {
         assert_int_equal(cf.links[i].interval, CONF_DEFAULT_INTERVAL);
         assert_int_equal(cf.links[i].timeout, CONF_DEFAULT_TIMEOUT);
@@ -910,6 +917,10 @@ static const struct bad bad_files[] = {
     {"[cluster]\nname = web\nquorum = none\n" L1 NA, 3, {"allow-split-brain = yes"}, 1},
     {"[cluster]\nname = web\nquorum = witness\n" L1 NA, 3, {"needs a [link] of type witness"}, 1},
     {"[cluster]\nname = web\nallow-split-brain = maybe\n" L1 NA, 3, {"bad boolean"}, 1},
+    {"[cluster]\nname = web\nfencing = maybe\n" L1 NA,
+     3,
+     {"unknown fencing mode 'maybe'", "required or none"},
+     1},
     {C L1 NA "votes = 99\n", 9, {"bad votes '99'", "0 to 64"}, 1},
     {C L1 NA "votes = 1\nvotes = 2\n", 10, {"duplicate key", "votes"}, 1},
     /* syntax */

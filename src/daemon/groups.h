@@ -1,0 +1,99 @@
+/* Failover groups in vigild (docs/groups.md): one runner per configured
+ * group on this node, the reports every node sends in its heartbeats, the
+ * coordinator's placement and ASSIGN, and the members acting on it.
+ *
+ * groups.c        runners, their events, this node's reports, peers' reports, status
+ * groups_place.c  the coordinator (placement, ASSIGN) and the members (acting on it) */
+#ifndef VIGIL_DAEMON_GROUPS_H
+#define VIGIL_DAEMON_GROUPS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/clock.h"
+#include "../common/limits.h"
+#include "../groups/placement.h"
+#include "../proto/proto.h"
+
+struct daemon;
+struct runner;
+
+/* What this node knows of the groups; part of struct daemon. */
+struct daemon_groups {
+    struct runner *run[VIGIL_MAX_GROUPS]; /* by group index; this node's runners */
+    bool probed[VIGIL_MAX_GROUPS];        /* its start-up probe ended */
+    bool reporting;                       /* every probe ended: heartbeats carry reports */
+    sd_event_source *timer;               /* every interval: coordinator and members */
+    bool shutting_down;                   /* SIGTERM: stopping every group, then exit */
+    sd_event_source *exit_timer;          /* armed once every group is stopped */
+
+    /* each peer's latest reports, by node index (valid: it reported every group) */
+    bool peer_valid[VIGIL_MAX_NODES];
+    uint64_t peer_assign_seq[VIGIL_MAX_NODES]; /* the last ASSIGN it acted on in */
+    uint64_t peer_epoch[VIGIL_MAX_NODES];      /* its view of this epoch (0: none) */
+    struct wire_group_report peer[VIGIL_MAX_NODES][VIGIL_MAX_GROUPS];
+
+    /* nodes that left the view while their last report of the group was not
+     * stopped (safety rule 2); every node keeps them, so a new coordinator
+     * carries on */
+    node_mask stop_unconfirmed[VIGIL_MAX_GROUPS];
+    node_mask prev_members;
+    uint64_t prev_epoch;
+
+    /* the coordinator */
+    uint64_t assign_seq;                  /* the last ASSIGN sent */
+    int last_holder[VIGIL_MAX_GROUPS];    /* node that held it last, PLACE_NONE */
+    bool have_decision[VIGIL_MAX_GROUPS]; /* for logging each change once */
+    struct placement_decision decision[VIGIL_MAX_GROUPS];
+    char decision_text[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX];
+    char waiting_for[256];                    /* why no ASSIGN is sent now (logged once) */
+    node_mask multi_active[VIGIL_MAX_GROUPS]; /* active on several nodes: logged for these */
+
+    /* the member */
+    uint64_t acted_epoch, acted_seq; /* the last ASSIGN acted on */
+    uint8_t assigned[VIGIL_MAX_GROUPS];
+    /* per group assigned here: the first sequence of the unbroken run of
+     * ASSIGNs (every sequence received, one epoch) that assign it here;
+     * a start waits until every other member reports it stopped after
+     * acting on an ASSIGN at least this new (0: not assigned here) */
+    uint64_t since[VIGIL_MAX_GROUPS];
+    bool have_assignment;
+    bool managing;    /* quorate member of a view */
+    bool joined;      /* has been a quorate member since vigild started */
+    bool grace_noted; /* the start-up grace was logged */
+    char refusal[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX]; /* last start refused, logged once */
+};
+
+/* groups.c */
+/* Make a runner per configured group and probe each (before any report). */
+int groups_start(struct daemon *d);
+/* Free the runners (nothing is stopped: vigild leaves them as they are). */
+void groups_stop(struct daemon *d);
+/* SIGTERM: stop every group that runs here, then leave the loop once they
+ * are stopped and a heartbeat or two said so. true: under way; false:
+ * nothing runs here, the caller leaves now. */
+bool groups_shutdown(struct daemon *d);
+/* This node's reports, for a heartbeat: none until every probe ended. */
+void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb);
+/* A peer's heartbeat arrived (its reports). */
+void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb);
+/* The state of group g on node i as last reported (this node: its runner);
+ * false when unknown. */
+bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_state *state,
+                      unsigned *failures);
+/* The ASSIGN sequence node i (not this node) last said it acted on, under
+ * this node's view; 0 when unknown or under another view. */
+uint64_t groups_acted_by(const struct daemon *d, int i);
+/* `groups` of the status object. */
+json_t *groups_status(const struct daemon *d);
+
+/* groups_place.c */
+/* Every interval: quorum check, then as coordinator decide and send ASSIGN. */
+void groups_tick(struct daemon *d);
+/* Quorum lost or this node is in no view: stop every group at once. */
+void groups_on_quorum_lost(struct daemon *d, const char *how);
+/* An ASSIGN from peer i. */
+void groups_on_assign(struct daemon *d, int i, const struct wire_assign *a);
+
+#endif
