@@ -42,7 +42,7 @@ LIBVIGIL := $(BUILD)/lib/libvigil.a
 
 BINS := $(BUILD)/bin/vigild $(BUILD)/bin/vigilctl $(BUILD)/bin/vigil-witness
 
-.PHONY: all check check-unit check-system unit-tests clean format format-check demo bench
+.PHONY: all check check-unit check-system unit-tests clean format format-check demo bench bench-failover
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -118,6 +118,11 @@ demo: $(BINS)
 
 bench: $(BINS)
 	VIGIL_BUILD=$(BUILD) $(PYTHON) bench/detect
+
+# bench/failover: client-observed failover of the demo's group after crashes
+# of its holder (BENCH_ARGS=--quick for 3); writes bench/results/failover-*.md
+bench-failover: $(BINS)
+	VIGIL_BUILD=$(BUILD) $(PYTHON) bench/failover $(BENCH_ARGS)
 
 FORMAT_FILES = $(LIB_SRCS) $(VIGILD_SRCS) $(CTL_SRCS) $(WITNESS_SRCS) $(TEST_SRCS) $(wildcard src/*/*.h tests/tools/*.c)
 

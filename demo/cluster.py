@@ -76,7 +76,7 @@ def main():
         print("left out: the %s" % s)
     left = [ns for ns in lab.namespaces if ns in vigil_lab._existing_netns()]
     procs = webgroup.leftover_processes(lab)
-    if os.path.exists(lab.tmp):
+    if os.path.exists(lab.tmp) and not lab.keep_dir:
         left.append(lab.tmp)
     if left or procs or lab.problems:
         print("problems: %s" % (lab.problems + left + ["pid %d" % p for p in procs]), file=sys.stderr)
@@ -177,6 +177,8 @@ def run(lab):
               "HTTP outage %.0f ms (%.0f ms after n2's view changed)"
               % ((m["tcp_last_ok"] - t0) * 1000, (m["tcp_first_ok"] - t0) * 1000,
                  m["tcp_gap"] * 1000, m["tcp_overhead"] * 1000))
+    else:
+        print("client: no HTTP outage from n1 to n2 in the recording")
     print("never two holders at once: %s" % ("yes" if not m["double"] else "NO"))
     if m["double"]:
         raise AssertionError(tl.summary())

@@ -185,16 +185,17 @@ def measure(lab, tl, old, new, t0):
     Timeline tl, the crash at t0), and when the new holder's view changed.
     Times in seconds; None where something is missing."""
     arp = tl.failover(lab.mac(old, "lan1"), lab.mac(new, "lan1"))
+    # an empty reply (connected, then the server died) is no answer
+    replies = tl.tcp_replies()
+    t_new = next((t for t, r in replies if "served by %s" % new in (r or "")), None)
+    olds = [t for t, r in replies if "served by %s" % old in (r or "") and (t_new is None or t < t_new)]
     tcp = None
-    for o in tl.tcp_outages():
-        if o["t_first_ok"] is not None and o["t_first_ok"] > t0 \
-                and "served by %s" % new in (o["reply_after"] or "") \
-                and "served by %s" % old in (o["reply_before"] or ""):
-            tcp = o
-            break
+    if t_new is not None and olds:
+        tcp = {"t_last_ok": olds[-1], "t_first_ok": t_new, "duration": t_new - olds[-1]}
     t_view = view_without(lab, new, old, t0)
     r = {"t0": t0, "arp_gap": arp["gap"], "t_last_old": arp["t_last_old"],
-         "t_first_new": arp["t_first_new"], "double": len(tl.violations()) > 0 or arp["old_after_new"],
+         "t_first_new": arp["t_first_new"], "double": len(tl.violations()) > 0 or arp["old_after_new"]
+         or any("served by %s" % old in (x or "") for t, x in replies if t_new is not None and t > t_new),
          "tcp_gap": tcp["duration"] if tcp else None,
          "tcp_last_ok": tcp["t_last_ok"] if tcp else None,
          "tcp_first_ok": tcp["t_first_ok"] if tcp else None,
