@@ -185,17 +185,28 @@ def measure(lab, tl, old, new, t0):
     Timeline tl, the crash at t0), and when the new holder's view changed.
     Times in seconds; None where something is missing."""
     arp = tl.failover(lab.mac(old, "lan1"), lab.mac(new, "lan1"))
-    # an empty reply (connected, then the server died) is no answer
-    replies = tl.tcp_replies()
-    t_new = next((t for t, r in replies if "served by %s" % new in (r or "")), None)
-    olds = [t for t, r in replies if "served by %s" % old in (r or "") and (t_new is None or t < t_new)]
+    # TCP: from the last attempt answered by the old holder, taken when it
+    # connected (the page follows at once; its end can be much later when
+    # the crash lost the server's FIN), to the end of the first attempt
+    # answered by the new one. An empty reply (connected, then the server
+    # died) is no answer.
+    t_new, olds, later_old = None, [], False
+    for x in tl.tcp:
+        if x.result != "ok":
+            continue
+        if "served by %s" % new in (x.reply or ""):
+            t_new = x.t_end if t_new is None else min(t_new, x.t_end)
+        elif "served by %s" % old in (x.reply or ""):
+            olds.append(x.t + (x.connect_ms or 0) / 1000.0)
+    if t_new is not None:
+        later_old = any(t > t_new for t in olds)
+        olds = [t for t in olds if t < t_new]
     tcp = None
     if t_new is not None and olds:
-        tcp = {"t_last_ok": olds[-1], "t_first_ok": t_new, "duration": t_new - olds[-1]}
+        tcp = {"t_last_ok": max(olds), "t_first_ok": t_new, "duration": t_new - max(olds)}
     t_view = view_without(lab, new, old, t0)
     r = {"t0": t0, "arp_gap": arp["gap"], "t_last_old": arp["t_last_old"],
-         "t_first_new": arp["t_first_new"], "double": len(tl.violations()) > 0 or arp["old_after_new"]
-         or any("served by %s" % old in (x or "") for t, x in replies if t_new is not None and t > t_new),
+         "t_first_new": arp["t_first_new"], "double": len(tl.violations()) > 0 or arp["old_after_new"] or later_old,
          "tcp_gap": tcp["duration"] if tcp else None,
          "tcp_last_ok": tcp["t_last_ok"] if tcp else None,
          "tcp_first_ok": tcp["t_first_ok"] if tcp else None,
