@@ -168,12 +168,12 @@ def run(lab):
     m = webgroup.measure(lab, tl, "n1", "n2", t0)
     print("n2: n1 dead %.0f ms after the crash (timeout 500 ms); view {n2, n3} installed after %.0f ms"
           % ((e["since_mono"] - t0) * 1000, m["view_after_crash"] * 1000))
-    print("client: last ARP answer from n1 (%s) at +%.0f ms, first from n2 (%s) at +%.0f ms: "
+    print("client: last ARP answer from n1 (%s) at %+.0f ms, first from n2 (%s) at %+.0f ms: "
           "the address was silent for %.0f ms"
           % (mac1, (m["t_last_old"] - t0) * 1000, mac2, (m["t_first_new"] - t0) * 1000,
              m["arp_gap"] * 1000))
     if m["tcp_gap"] is not None:
-        print("client: last page from n1 at +%.0f ms, first from n2 at +%.0f ms: "
+        print("client: last page from n1 at %+.0f ms, first from n2 at %+.0f ms: "
               "HTTP outage %.0f ms (%.0f ms after n2's view changed)"
               % ((m["tcp_last_ok"] - t0) * 1000, (m["tcp_first_ok"] - t0) * 1000,
                  m["tcp_gap"] * 1000, m["tcp_overhead"] * 1000))
