@@ -156,7 +156,8 @@ static bool reached(const struct group_cmd *c, json_t *st, char *why, size_t siz
                  c->group, gstate, *gnode ? " on " : "", gnode);
         return json_is_null(json_object_get(g, "move_target"));
     case GOAL_STOP:
-        return strcmp(gstate, "offline") == 0 || strcmp(gstate, "failed") == 0;
+        /* failed with a node: its stop failed there, it may still run */
+        return strcmp(gstate, "offline") == 0 || (strcmp(gstate, "failed") == 0 && !*gnode);
     case GOAL_START:
         return strcmp(gstate, "online") == 0;
     case GOAL_STANDBY: {
