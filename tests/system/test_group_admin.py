@@ -166,3 +166,18 @@ def test_restarted_coordinator_carries_on(glab):
     assert "holds a newer admin state" in log_text(glab, "n1")
     ok(glab, "n3", "start", "web")
     wait_online(glab, "n1", timeout=5)
+
+
+def test_no_quorum_refused(glab):
+    """n2 and n3 crash: n1 alone has no quorum → stop web given on n1 is
+    refused at once (exit 1) with the coordinator's reason."""
+    wait_online(glab, "n1")
+    crash(glab, "n2")
+    crash(glab, "n3")
+    glab.wait_for(lambda: not glab.status("n1")["view"]["quorate"], 5, "n1 to lose quorum")
+    t0 = time.monotonic()
+    r = ctl(glab, "n1", "stop", "web")
+    took = time.monotonic() - t0
+    assert r.returncode == 1 and "no quorum" in r.err, r.err
+    assert took < 5, "refused after %.1f s, not at once" % took
+    print("refused in %.2f s: %s" % (took, r.err.strip()))
