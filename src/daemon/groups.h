@@ -100,7 +100,7 @@ struct daemon_groups {
     struct admin_answered answered[VIGIL_MAX_NODES][ADMIN_ANSWERED_MAX];
     unsigned answered_next[VIGIL_MAX_NODES];
     uint64_t coord_admin_epoch, coord_admin_seq; /* the coordinator's last ASSIGN: its admin seq */
-    bool coordinating;                           /* this node coordinated at the last tick */
+    bool coordinating; /* at the last tick: the lowest member, reporting */
 };
 
 /* groups.c */

@@ -248,13 +248,15 @@ void groups_tick(struct daemon *d)
         return;
     }
     d->groups.joined = true;
-    bool coord =
-        d->groups.reporting && view_current(&d->view) && view_lowest(d->view.members) == d->self;
+    bool lowest = d->groups.reporting && view_lowest(d->view.members) == d->self;
+    bool coord = lowest && view_current(&d->view);
     /* New to the role: one interval first, for the members to send back an
      * admin state newer than this node's (admin.c), so that a restarted
-     * coordinator does not undo a stop or a standby for an interval. */
+     * coordinator does not undo a stop or a standby for an interval. A
+     * coordinator that stays the lowest member through a view change (its
+     * view not current for a while) keeps the role: no wait. */
     bool first = coord && !d->groups.coordinating;
-    d->groups.coordinating = coord;
+    d->groups.coordinating = lowest;
     if (coord && !first)
         coordinate(d, clock_now());
 }
