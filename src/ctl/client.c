@@ -218,17 +218,27 @@ out:
 
 int ctl_call(const char *socket_path, const char *command, json_t **reply, char *err, size_t errlen)
 {
-    json_t *req, *obj, *e;
+    json_t *req = json_pack("{s:s}", "command", command);
+    int r = ctl_call_request(socket_path, req, reply, err, errlen);
+
+    json_decref(req);
+    return r;
+}
+
+int ctl_call_request(const char *socket_path, json_t *req, json_t **reply, char *err, size_t errlen)
+{
+    json_t *obj, *e;
     json_error_t jerr;
     char *text = NULL, *line = NULL, *raw = NULL;
     size_t raw_len = 0;
+    const char *command = json_string_value(json_object_get(req, "command"));
     int r;
 
     *reply = NULL;
-    req = json_pack("{s:s}", "command", command);
+    if (!command)
+        command = "?";
     if (req)
         text = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
     if (!text || asprintf(&line, "%s\n", text) < 0) {
         free(text);
         errbuf_set(err, errlen, "out of memory");

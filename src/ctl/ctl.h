@@ -65,6 +65,11 @@ int ctl_is_help(const char *arg);
 int ctl_call(const char *socket_path, const char *command, json_t **reply, char *err,
              size_t errlen);
 
+/* The same with a whole request object (it must hold "command"); req is
+ * not consumed. */
+int ctl_call_request(const char *socket_path, json_t *req, json_t **reply, char *err,
+                     size_t errlen);
+
 /* table.c */
 
 /* Write a human view of a status object (docs/status-json.md) to out: header,
@@ -85,5 +90,11 @@ extern const struct ctl_command ctl_cmd_status;
 extern const struct ctl_command ctl_cmd_keygen;
 extern const struct ctl_command ctl_cmd_config;
 extern const struct ctl_command ctl_cmd_disk;
+/* group_cmd.c */
+extern const struct ctl_command ctl_cmd_move;
+extern const struct ctl_command ctl_cmd_stop;
+extern const struct ctl_command ctl_cmd_start;
+extern const struct ctl_command ctl_cmd_standby;
+extern const struct ctl_command ctl_cmd_unstandby;
 
 #endif

@@ -6,15 +6,9 @@
 #include <string.h>
 
 static const struct ctl_command *const commands[] = {
-    &ctl_cmd_status,
-    &ctl_cmd_config,
-    &ctl_cmd_keygen,
-    &ctl_cmd_disk,
+    &ctl_cmd_status, &ctl_cmd_config, &ctl_cmd_keygen,  &ctl_cmd_disk,      &ctl_cmd_move,
+    &ctl_cmd_stop,   &ctl_cmd_start,  &ctl_cmd_standby, &ctl_cmd_unstandby,
 };
-
-/* Commands of DESIGN.md that this vigilctl does not have yet: named as such
- * rather than as unknown, so that a user knows the name is right. */
-static const char *const planned[] = {"move", "stop", "start", "standby", "unstandby"};
 
 static void usage(FILE *out)
 {
@@ -24,7 +18,7 @@ static void usage(FILE *out)
                  "\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out,
             "\n"
             "options:\n"
@@ -43,14 +37,6 @@ static const struct ctl_command *find_command(const char *name)
         if (strcmp(commands[i]->name, name) == 0)
             return commands[i];
     return NULL;
-}
-
-static int is_planned(const char *name)
-{
-    for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
-        if (strcmp(planned[i], name) == 0)
-            return 1;
-    return 0;
 }
 
 /* `vigilctl help [COMMAND]`, the same as --help. */
@@ -120,14 +106,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[i], "help") == 0)
         return finish(run_help(argc - i, argv + i));
     cmd = find_command(argv[i]);
-    if (!cmd) {
-        if (is_planned(argv[i]))
-            return ctl_usage_error(usage,
-                                   "command '%s' is not supported yet (vigilctl %s): groups run "
-                                   "where their failover policy puts them; moving, stopping and "
-                                   "standby come with the admin state (docs/groups.md)",
-                                   argv[i], VIGIL_VERSION);
+    if (!cmd)
         return ctl_usage_error(usage, "unknown command '%s'", argv[i]);
-    }
     return finish(cmd->run(&ctx, argc - i, argv + i));
 }

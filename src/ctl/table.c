@@ -369,6 +369,33 @@ static void render_link_sockets(FILE *out, const struct table *t)
     }
 }
 
+/* Under the groups: the admin state of each group that has any (vigilctl
+ * move, stop), so that no preference is hidden. */
+static void render_admin(FILE *out, const json_t *groups)
+{
+    size_t i;
+    const json_t *g;
+
+    json_array_foreach(groups, i, g)
+    {
+        char name[CELL_MAX], target[CELL_MAX], lapsed[CELL_MAX];
+        const char *t = get_str(g, "move_target"), *l = get_str(g, "move_lapsed");
+
+        str_or_unknown(name, sizeof(name), get_str(g, "name"));
+        if (t) {
+            cell_set(target, sizeof(target), t);
+            if (l)
+                cell_set(lapsed, sizeof(lapsed), l);
+            fprintf(out,
+                    "group %s: moved to %s by the administrator%s%s%s (vigilctl move %s --clear)\n",
+                    name, target, l ? " (lapsed: " : "", l ? lapsed : "", l ? ")" : "", name);
+        }
+        if (json_is_true(json_object_get(g, "admin_stopped")))
+            fprintf(out, "group %s: stopped by the administrator (vigilctl start %s)\n", name,
+                    name);
+    }
+}
+
 /* One row per group: GROUP STATE NODE, and the coordinator's last
  * placement decision when this node is the coordinator. "groups: none"
  * without groups; nothing when the field is absent. */
@@ -425,6 +452,7 @@ static void render_groups(FILE *out, const struct table *t)
             fprintf(out, "%s\n", reason);
         }
     }
+    render_admin(out, groups);
 }
 
 /* "drops: bad_mac 3, replay 1": the non-zero counters only. */

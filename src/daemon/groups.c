@@ -182,6 +182,7 @@ int groups_start(struct daemon *d)
 
     for (int g = 0; g < VIGIL_MAX_GROUPS; g++)
         G->last_holder[g] = PLACE_NONE;
+    admin_init(d);
     G->reporting = d->conf.n_groups == 0;
     if (d->conf.n_groups == 0)
         return 0;
@@ -359,13 +360,17 @@ static json_t *group_json(const struct daemon *d, int g)
                                                    conf_res_type_name(cr->type)));
     }
     const struct placement_decision *dec = &d->groups.decision[g];
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cg->name, "state", state, "node",
-                     node >= 0 ? json_string(d->conf.nodes[node].name) : json_null(), "nodes",
-                     nodes, "resources", resources, "placement",
-                     d->groups.have_decision[g]
-                         ? json_pack("{s:s, s:s}", "action", placement_action_name(dec->action),
-                                     "reason", d->groups.decision_text[g])
-                         : json_null());
+    json_t *o =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cg->name, "state", state, "node",
+                  node >= 0 ? json_string(d->conf.nodes[node].name) : json_null(), "nodes", nodes,
+                  "resources", resources, "placement",
+                  d->groups.have_decision[g]
+                      ? json_pack("{s:s, s:s}", "action", placement_action_name(dec->action),
+                                  "reason", d->groups.decision_text[g])
+                      : json_null());
+    if (o)
+        admin_group_status(d, g, o);
+    return o;
 }
 
 json_t *groups_status(const struct daemon *d)

@@ -3,7 +3,8 @@
  * coordinator's placement and ASSIGN, and the members acting on it.
  *
  * groups.c        runners, their events, this node's reports, peers' reports, status
- * groups_place.c  the coordinator (placement, ASSIGN) and the members (acting on it) */
+ * groups_place.c  the coordinator (placement, ASSIGN) and the members (acting on it)
+ * admin.c         the admin state (move, stop, start, standby) and the REQUESTs that change it */
 #ifndef VIGIL_DAEMON_GROUPS_H
 #define VIGIL_DAEMON_GROUPS_H
 
@@ -18,6 +19,35 @@
 
 struct daemon;
 struct runner;
+
+#define ADMIN_PENDING_MAX 16  /* commands given on this node, in flight or just answered */
+#define ADMIN_ANSWERED_MAX 16 /* per requesting node: ids the coordinator applied */
+
+/* The admin state (docs/groups.md, "Admin state"): owned by the
+ * coordinator, sent in every ASSIGN, the newest kept by every node. */
+struct admin_state {
+    uint64_t seq;      /* counter << 8 | index of the coordinator that made it; 0: none yet */
+    node_mask standby; /* nodes in standby */
+    uint8_t move_target[VIGIL_MAX_GROUPS]; /* node index, or WIRE_NONE */
+    bool stopped[VIGIL_MAX_GROUPS];        /* vigilctl stop */
+};
+
+enum admin_pending_state { ADMIN_FREE = 0, ADMIN_SENDING, ADMIN_DONE, ADMIN_FAILED };
+
+/* A command given on this node's control socket, until the coordinator
+ * answers it (or its timeout ends). */
+struct admin_pending {
+    enum admin_pending_state state;
+    struct wire_request req;
+    vg_usec_t deadline, given;
+    uint64_t admin_seq; /* ADMIN_DONE: the first admin state that holds it */
+    int sent_to;        /* the coordinator it was last sent to, -1: none */
+    char why[256];      /* ADMIN_FAILED, or why it is not answered yet */
+};
+
+struct admin_answered {
+    uint64_t id, admin_seq;
+};
 
 /* What this node knows of the groups; part of struct daemon. */
 struct daemon_groups {
@@ -63,6 +93,14 @@ struct daemon_groups {
     bool joined;      /* has been a quorate member since vigild started */
     bool grace_noted; /* the start-up grace was logged */
     char refusal[VIGIL_MAX_GROUPS][PLACEMENT_TEXT_MAX]; /* last start refused, logged once */
+
+    /* admin.c */
+    struct admin_state admin;
+    struct admin_pending pending[ADMIN_PENDING_MAX];
+    struct admin_answered answered[VIGIL_MAX_NODES][ADMIN_ANSWERED_MAX];
+    unsigned answered_next[VIGIL_MAX_NODES];
+    uint64_t coord_admin_epoch, coord_admin_seq; /* the coordinator's last ASSIGN: its admin seq */
+    bool coordinating; /* at the last tick: the lowest member, reporting */
 };
 
 /* groups.c */
@@ -95,5 +133,29 @@ void groups_tick(struct daemon *d);
 void groups_on_quorum_lost(struct daemon *d, const char *how);
 /* An ASSIGN from peer i. */
 void groups_on_assign(struct daemon *d, int i, const struct wire_assign *a);
+
+/* admin.c */
+void admin_init(struct daemon *d);
+/* The control socket's admin commands: "move", "stop", "start", "standby",
+ * "unstandby" (give one) and "request" (how one stands). */
+json_t *admin_command(struct daemon *d, const char *command, json_t *request);
+/* Every interval: repeat the REQUESTs not answered yet, end those past
+ * their timeout. */
+void admin_tick(struct daemon *d);
+/* A REQUEST from peer i; a REQUEST_ACK from peer i. */
+void admin_on_request(struct daemon *d, int i, const struct wire_request *r);
+void admin_on_ack(struct daemon *d, int i, const struct wire_request_ack *a);
+/* A member adopts the admin state of an ASSIGN when it is newer. */
+void admin_adopt(struct daemon *d, int from, const struct wire_assign *a);
+/* Any ASSIGN from peer i, before the member acts on it: the coordinator
+ * takes a newer admin state a member sends back; a member notes the
+ * coordinator's admin sequence. */
+void admin_on_assign(struct daemon *d, int i, const struct wire_assign *a);
+/* The coordinator: a move back to the group's first node is done once it
+ * runs there (nothing is left to prefer); called after each decision. */
+void admin_settle(struct daemon *d, int g, const struct placement_decision *dec, bool running_on);
+/* `admin` of the status object; the group's admin fields. */
+json_t *admin_status(const struct daemon *d);
+void admin_group_status(const struct daemon *d, int g, json_t *group);
 
 #endif

@@ -59,8 +59,10 @@ static void inputs_of(const struct daemon *d, int g, vg_usec_t now, struct place
 {
     const struct conf_group *cg = &d->conf.groups[g];
 
-    *c = (struct placement_cluster){
-        .n = d->conf.n_nodes, .quorate = managing(d), .members = d->view.members, .standby = 0};
+    *c = (struct placement_cluster){.n = d->conf.n_nodes,
+                                    .quorate = managing(d),
+                                    .members = d->view.members,
+                                    .standby = d->groups.admin.standby};
     placement_group_init(pg);
     for (int k = 0; k < cg->n_nodes; k++)
         pg->policy[k] = cg->nodes[k];
@@ -69,6 +71,9 @@ static void inputs_of(const struct daemon *d, int g, vg_usec_t now, struct place
     pg->threshold = (unsigned)cg->migration_threshold;
     pg->failure_timeout = cg->failure_timeout;
     pg->stop_unconfirmed = d->groups.stop_unconfirmed[g];
+    pg->move_target =
+        d->groups.admin.move_target[g] == WIRE_NONE ? PLACE_NONE : d->groups.admin.move_target[g];
+    pg->admin_stopped = d->groups.admin.stopped[g];
     *active = 0;
     for (int i = 0; i < d->conf.n_nodes; i++) {
         enum wire_group_state s;
@@ -165,6 +170,9 @@ static uint8_t decide_group(struct daemon *d, int g, vg_usec_t now)
     snprintf(G->decision_text[g], sizeof(G->decision_text[g]), "%s", line);
     if (dec.action == PLACE_START || dec.action == PLACE_MOVE)
         G->last_holder[g] = dec.target;
+    admin_settle(d, g, &dec,
+                 pg.holder != PLACE_NONE && pg.state == PLACE_RUNNING &&
+                     (active & NODE_BIT(pg.holder)));
     /* The holder stops it and will be told to start it there again (a
      * restart in place goes stopping → starting): naming no node would
      * call the restart off. Every other node is told no, as for any wait. */
@@ -212,8 +220,14 @@ static void coordinate(struct daemon *d, vg_usec_t now)
     m.assign = (struct wire_assign){
         .epoch = d->view.epoch, .seq = ++G->assign_seq, .n_groups = (uint8_t)d->conf.n_groups};
     for (int g = 0; g < d->conf.n_groups; g++)
-        m.assign.groups[g] = (struct wire_assignment){
-            .node = decide_group(d, g, now), .move_target = WIRE_NONE, .flags = 0};
+        m.assign.groups[g].node = decide_group(d, g, now);
+    /* after the decisions: a move back that is done was cleared by them */
+    m.assign.admin_seq = G->admin.seq;
+    m.assign.standby = G->admin.standby;
+    for (int g = 0; g < d->conf.n_groups; g++) {
+        m.assign.groups[g].move_target = G->admin.move_target[g];
+        m.assign.groups[g].flags = G->admin.stopped[g] ? WIRE_ASSIGN_ADMIN_STOPPED : 0;
+    }
     for (int i = 0; i < d->conf.n_nodes; i++)
         if (i != d->self && (d->view.members & NODE_BIT(i)))
             cluster_send(d, i, &m);
@@ -227,12 +241,23 @@ void groups_tick(struct daemon *d)
     if (d->conf.n_groups == 0 || d->groups.shutting_down)
         return; /* shutting down: only the stops asked run on */
     note_departures(d);
+    admin_tick(d); /* also without quorum: its commands time out, or are refused */
     if (!membership_quorate(d, &how) || !(d->view.members & NODE_BIT(d->self))) {
+        d->groups.coordinating = false;
         groups_on_quorum_lost(d, d->view.members ? how : "member of no view");
         return;
     }
     d->groups.joined = true;
-    if (d->groups.reporting && view_current(&d->view) && view_lowest(d->view.members) == d->self)
+    bool lowest = d->groups.reporting && view_lowest(d->view.members) == d->self;
+    bool coord = lowest && view_current(&d->view);
+    /* New to the role: one interval first, for the members to send back an
+     * admin state newer than this node's (admin.c), so that a restarted
+     * coordinator does not undo a stop or a standby for an interval. A
+     * coordinator that stays the lowest member through a view change (its
+     * view not current for a while) keeps the role: no wait. */
+    bool first = coord && !d->groups.coordinating;
+    d->groups.coordinating = lowest;
+    if (coord && !first)
         coordinate(d, clock_now());
 }
 
@@ -354,6 +379,7 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
                      a->seq, d->conf.nodes[from].name, d->conf.groups[g].name, a->groups[g].node);
             return;
         }
+    admin_adopt(d, from, a); /* before acting: placement_may_start reads it */
     bool unbroken = a->epoch == G->acted_epoch && a->seq == G->acted_seq + 1;
     G->acted_epoch = a->epoch;
     G->acted_seq = a->seq;
@@ -387,5 +413,6 @@ void groups_on_assign(struct daemon *d, int i, const struct wire_assign *a)
 {
     if (d->conf.n_groups == 0)
         return;
+    admin_on_assign(d, i, a);
     member_apply(d, i, a);
 }

@@ -246,10 +246,6 @@ static int check_datagram(struct daemon *d, int link, size_t len, struct wire_ms
         goto drop;
     if (h->type != WIRE_HEARTBEAT && peer_take_message(&d->peers[i], h, link, &why) < 0)
         goto drop;
-    if (h->type == WIRE_REQUEST || h->type == WIRE_REQUEST_ACK) {
-        why = DROP_UNEXPECTED; /* admin requests: not taken yet (docs/wire-format.md) */
-        goto drop;
-    }
     return i;
 drop:
     d->drops[why]++;
@@ -288,6 +284,14 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         }
         if (m.h.type == WIRE_ASSIGN) {
             groups_on_assign(d, i, &m.assign);
+            continue;
+        }
+        if (m.h.type == WIRE_REQUEST) {
+            admin_on_request(d, i, &m.request);
+            continue;
+        }
+        if (m.h.type == WIRE_REQUEST_ACK) {
+            admin_on_ack(d, i, &m.ack);
             continue;
         }
         peer_on_heartbeat(&d->peers[i], link, &m.h, &m.hb, clock_now(), &chg);

@@ -160,11 +160,11 @@ static json_t *on_request(const char *command, json_t *request, void *userdata)
         return status_build(d);
     if (strcmp(command, "move") == 0 || strcmp(command, "stop") == 0 ||
         strcmp(command, "start") == 0 || strcmp(command, "standby") == 0 ||
-        strcmp(command, "unstandby") == 0)
-        return api_error("'%s' is not supported yet: groups are placed by their failover policy "
-                         "only (docs/groups.md, \"Admin state\", comes later)",
-                         command);
-    return api_error("unknown command '%s'; known: status", command);
+        strcmp(command, "unstandby") == 0 || strcmp(command, "request") == 0)
+        return admin_command(d, command, request);
+    return api_error("unknown command '%s'; known: status, move, stop, start, standby, "
+                     "unstandby, request",
+                     command);
 }
 
 static int setup_loop(struct daemon *d)

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static double mono_seconds(vg_usec_t t)
 {
@@ -70,6 +71,14 @@ static json_t *links_json(const struct daemon *d)
     return a;
 }
 
+/* A node in standby (vigilctl standby) that is alive shows as `standby`. */
+static const char *node_state(const struct daemon *d, int i, const char *state)
+{
+    if (strcmp(state, "alive") == 0 && (d->groups.admin.standby & NODE_BIT(i)))
+        return "standby";
+    return state;
+}
+
 static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
 {
     const struct conf_node *n = &d->conf.nodes[i];
@@ -98,13 +107,13 @@ static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
                 json_array_append_new(on, json_string(d->conf.links[l].name));
         json_object_set_new(sees, d->conf.nodes[j].name, on);
     }
-    return json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name",
-                     n->name, "id", n->id, "self", 0, "member",
-                     (d->view.members & NODE_BIT(i)) != 0, "stood_down",
-                     disklink_stood_down(d, i) || d->witness_stood_down[i], "state",
-                     peer_state_name(p->state), "since_mono", mono_seconds(p->since), "incarnation",
-                     p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
-                     "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+    return json_pack(
+        "{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name, "id",
+        n->id, "self", 0, "member", (d->view.members & NODE_BIT(i)) != 0, "stood_down",
+        disklink_stood_down(d, i) || d->witness_stood_down[i], "state",
+        node_state(d, i, peer_state_name(p->state)), "since_mono", mono_seconds(p->since),
+        "incarnation", p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
+        "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
 }
 
 static json_t *self_json(const struct daemon *d)
@@ -117,8 +126,9 @@ static json_t *self_json(const struct daemon *d)
                             json_string(d->local_up[l] ? "up" : "down"));
     return json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o}", "name", n->name, "id", n->id,
                      "self", 1, "member", (d->view.members & NODE_BIT(d->self)) != 0, "stood_down",
-                     d->stood_down, "state", "alive", "since_mono", mono_seconds(d->started_at),
-                     "incarnation", hex64(d->incarnation), "links", links);
+                     d->stood_down, "state", node_state(d, d->self, "alive"), "since_mono",
+                     mono_seconds(d->started_at), "incarnation", hex64(d->incarnation), "links",
+                     links);
 }
 
 /* The installed view (docs/membership.md), and how quorum stands. */
@@ -148,7 +158,7 @@ json_t *status_build(const struct daemon *d)
     for (int r = 0; r < DROP__MAX; r++)
         json_object_set_new(drops, wire_drop_name(r), json_integer((json_int_t)d->drops[r]));
 
-    return json_pack(
+    json_t *o = json_pack(
         "{s:s, s:i, s:s, s:o, s:{s:s, s:I, s:I, s:I, s:b}, s:{s:b, s:s}, s:f, s:f, s:o, s:o,"
         " s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I, s:I}}",
         "node", d->conf.nodes[d->self].name, "id", d->conf.nodes[d->self].id, "cluster",
@@ -162,4 +172,7 @@ json_t *status_build(const struct daemon *d)
         "groups", groups_status(d), "fencing", conf_fencing_name(d->conf.fencing), "drops", drops,
         "counters", "sent", (json_int_t)d->sent, "received", (json_int_t)d->received, "send_errors",
         (json_int_t)d->send_errors, "late_timers", (json_int_t)d->late_timers);
+    if (o)
+        json_object_set_new(o, "admin", admin_status(d));
+    return o;
 }

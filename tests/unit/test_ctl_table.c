@@ -194,6 +194,27 @@ static void test_not_quorate_no_drops(void **state)
     json_decref(st);
 }
 
+/* A move target and an admin stop are said under the groups; nothing
+ * without them (the canned status has neither). */
+static void test_admin_state(void **state)
+{
+    json_t *st = load(canned);
+    json_t *g = json_array_get(json_object_get(st, "groups"), 0);
+    char *out = render(st);
+
+    assert_null(strstr(out, "by the administrator"));
+    free(out);
+    json_object_set_new(g, "move_target", json_string("beta"));
+    json_object_set_new(g, "move_lapsed", json_string("beta is in standby"));
+    json_object_set_new(g, "admin_stopped", json_true());
+    out = render(st);
+    assert_non_null(strstr(out, "group web: moved to beta by the administrator (lapsed: beta is "
+                                "in standby) (vigilctl move web --clear)\n"));
+    assert_non_null(strstr(out, "group web: stopped by the administrator (vigilctl start web)\n"));
+    free(out);
+    json_decref(st);
+}
+
 /* Without "self", the node named by the status' "node" is this one. */
 static void test_self_by_name(void **state)
 {
@@ -472,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_hostile_names),
         cmocka_unit_test(test_cell_cut),
         cmocka_unit_test(test_format_age),
+        cmocka_unit_test(test_admin_state),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
