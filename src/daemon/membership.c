@@ -23,6 +23,21 @@ static node_mask udp_links(const struct daemon *d)
     return m;
 }
 
+/* The peers this node reaches on a udp link. */
+static node_mask reach_of(const struct daemon *d)
+{
+    node_mask udp = udp_links(d), reach = 0;
+
+    for (int i = 0; i < d->conf.n_nodes; i++) {
+        if (i == d->self)
+            continue;
+        for (int l = 0; l < d->conf.n_links; l++)
+            if ((udp & NODE_BIT(l)) && d->peers[i].links[l].up)
+                reach |= NODE_BIT(i);
+    }
+    return reach;
+}
+
 /* Whom this node reaches, and whom each reachable peer says it sees. */
 static void build_facts(const struct daemon *d, struct view_facts *f)
 {
@@ -31,14 +46,9 @@ static void build_facts(const struct daemon *d, struct view_facts *f)
     memset(f, 0, sizeof(*f));
     f->n = d->conf.n_nodes;
     f->self = d->self;
-    for (int i = 0; i < d->conf.n_nodes; i++) {
+    for (int i = 0; i < d->conf.n_nodes; i++)
         f->votes[i] = d->conf.nodes[i].votes;
-        if (i == d->self)
-            continue;
-        for (int l = 0; l < d->conf.n_links; l++)
-            if ((udp & NODE_BIT(l)) && d->peers[i].links[l].up)
-                f->reach |= NODE_BIT(i);
-    }
+    f->reach = reach_of(d);
     for (int i = 0; i < d->conf.n_nodes; i++) {
         if (!(f->reach & NODE_BIT(i)))
             continue;
@@ -465,13 +475,21 @@ bool membership_quorate(const struct daemon *d, const char **how)
             *how = d->arb.view_epoch == d->view.epoch ? d->arb.why : "asking the witness";
         return false;
     }
-    /* Only the members this node still sees count: a view that lost a
+    /* Only the members this node still reaches count: a view that lost a
      * member keeps quorum while the rest still hold a majority (so the
      * majority side does not blink while it agrees on the next view), and
-     * loses it at once otherwise. */
+     * loses it at once otherwise. Reached, not "in the candidate": while a
+     * node rejoins, the candidate can hold it and leave out a member still
+     * reached (two cliques of one size), and the majority must not blink
+     * then either (its groups would stop). */
+    node_mask reached = d->view.members & (reach_of(d) | NODE_BIT(d->self));
+    if (view_quorum_of(reached, votes, d->conf.n_nodes) == QUORUM_YES) {
+        *how = view_current(&d->view) ? "majority" : "majority of the view still reached";
+        return true;
+    }
     switch (view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes)) {
-    case QUORUM_YES:
-        *how = view_current(&d->view) ? "majority" : "majority of the view still seen";
+    case QUORUM_YES: /* not reached: the candidate is within what this node reaches */
+        *how = view_current(&d->view) ? "majority" : "majority of the view still reached";
         return true;
     case QUORUM_TIE:
         if (granted) {
