@@ -61,9 +61,7 @@ struct daemon {
     bool tie_won;        /* won this tie already: keep it while the np checks pass */
     struct {
         uint64_t view_epoch; /* the view the arbitration is for */
-        node_mask side;      /* and the side of it this node asked for */
         enum { ARB_NONE, ARB_ASKING, ARB_GRANTED, ARB_DENIED, ARB_ERROR } state;
-        uint64_t asked; /* the epoch asked about */
         vg_usec_t next_try;
         char why[384];
     } arb;

@@ -392,10 +392,9 @@ static void arbitrate(struct daemon *d, vg_usec_t now)
 
     if (!needs_grant(d) || l < 0)
         return;
-    if (d->arb.view_epoch != d->view.epoch || d->arb.side != d->view.members) {
+    if (d->arb.view_epoch != d->view.epoch) {
         int missing = d->conf.n_nodes - view_count(d->view.members);
         d->arb.view_epoch = d->view.epoch;
-        d->arb.side = d->view.members;
         d->arb.state = ARB_NONE;
         d->arb.next_try =
             now + (d->conf.quorum == QUORUM_WITNESS ? (vg_usec_t)missing * d->conf.interval : 0);
@@ -407,7 +406,6 @@ static void arbitrate(struct daemon *d, vg_usec_t now)
     for (int i = 0; i < d->conf.n_nodes; i++)
         if (d->view.members & NODE_BIT(i))
             names[n++] = d->conf.nodes[i].name;
-    d->arb.asked = d->view.epoch;
     char *body = witness_arbitrate_body(d->conf.cluster_name, d->conf.nodes[d->self].name,
                                         d->view.epoch, d->view.parent, names, n);
     if (body && witness_http_post(d->witness_arb[l], "/v1/arbitrate", body) == 0) {
@@ -424,12 +422,11 @@ void membership_on_arbitration(struct daemon *d, long status, const char *body, 
     bool granted = false;
     char reason[256], why[256];
 
-    if (d->arb.state != ARB_ASKING || d->arb.view_epoch != d->view.epoch ||
-        d->arb.side != d->view.members)
+    if (d->arb.state != ARB_ASKING || d->arb.view_epoch != d->view.epoch)
         return; /* the view changed meanwhile: the next tick asks again */
     if (err || status != 200 ||
-        witness_arbitrate_answer_parse(body, len, d->arb.asked, &granted, reason, sizeof(reason),
-                                       why, sizeof(why)) < 0) {
+        witness_arbitrate_answer_parse(body, len, d->arb.view_epoch, &granted, reason,
+                                       sizeof(reason), why, sizeof(why)) < 0) {
         d->arb.state = ARB_ERROR;
         d->arb.next_try = clock_now() + d->conf.interval;
         snprintf(d->arb.why, sizeof(d->arb.why), "the witness cannot settle it: %s",
@@ -452,8 +449,8 @@ void membership_on_arbitration(struct daemon *d, long status, const char *body, 
 bool membership_quorate(const struct daemon *d, const char **how)
 {
     int votes[VIGIL_MAX_NODES];
-    bool granted = d->arb.view_epoch == d->view.epoch && d->arb.side == d->view.members &&
-                   view_current(&d->view) && d->arb.state == ARB_GRANTED;
+    bool granted =
+        d->arb.view_epoch == d->view.epoch && view_current(&d->view) && d->arb.state == ARB_GRANTED;
 
     votes_of(d, votes);
     if (!d->view.members) {
@@ -488,7 +485,7 @@ bool membership_quorate(const struct daemon *d, const char **how)
         return true;
     }
     switch (view_quorum_of(d->view.members & d->view.candidate, votes, d->conf.n_nodes)) {
-    case QUORUM_YES: /* not reached: the candidate is within what this node reaches */
+    case QUORUM_YES: /* the candidate is from the last tick: the peer links may be newer */
         *how = view_current(&d->view) ? "majority" : "majority of the view still reached";
         return true;
     case QUORUM_TIE:
