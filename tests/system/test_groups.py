@@ -127,6 +127,11 @@ def test_runs_on_preferred_node(glab):
     that changes the group is refused (the admin commands:
     test_group_admin.py)."""
     wait_online(glab, "n1")
+    # placement is the coordinator's last decision, made once per interval
+    # (docs/status-json.md): the one made before n1 reported running says
+    # "start"; the next one must say "keep"
+    glab.wait_for(lambda: (web(glab.status("n1")).get("placement") or {}).get("action") == "keep",
+                  2, "the coordinator's decision to be keep")
     st = glab.status("n1")
     g = web(st)
     assert g["nodes"]["n1"]["state"] == "running", g
