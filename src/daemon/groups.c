@@ -354,11 +354,8 @@ static json_t *group_json(const struct daemon *d, int g)
     }
     if (node < 0 && any_failed)
         state = "failed";
-    for (int k = 0; k < cg->n_resources; k++) {
-        const struct conf_resource *cr = &d->conf.resources[cg->first_resource + k];
-        json_array_append_new(resources, json_pack("{s:s, s:s}", "name", cr->name, "type",
-                                                   conf_res_type_name(cr->type)));
-    }
+    for (int k = 0; k < cg->n_resources; k++)
+        json_array_append_new(resources, status_resource(d, g, k, clock_now()));
     const struct placement_decision *dec = &d->groups.decision[g];
     json_t *o =
         json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cg->name, "state", state, "node",
