@@ -171,6 +171,9 @@ struct conf_resource {
      * before the monitor counts as failed (default 0) */
     vg_usec_t monitor_interval, monitor_timeout, start_timeout, stop_timeout;
     int monitor_retries;
+    /* which timeouts the section sets; an ocf resource takes its agent's
+     * advice (meta-data) for the others (src/groups/ocf_check.h) */
+    bool monitor_timeout_set, start_timeout_set, stop_timeout_set;
 
     struct res_ip ip;                  /* ip: address, interface ("": found per node) */
     uint32_t start, stop, monitor;     /* exec: /bin/sh -c commands; monitor 0: none */

@@ -615,6 +615,9 @@ void conf_resource_build(struct conf_parser *p, const struct raw_resource *r, in
     out->monitor_timeout = line[RK_MONITOR_TIMEOUT] ? r->monitor_timeout : CONF_DEFAULT_RES_TIMEOUT;
     out->start_timeout = line[RK_START_TIMEOUT] ? r->start_timeout : CONF_DEFAULT_RES_TIMEOUT;
     out->stop_timeout = line[RK_STOP_TIMEOUT] ? r->stop_timeout : CONF_DEFAULT_RES_TIMEOUT;
+    out->monitor_timeout_set = line[RK_MONITOR_TIMEOUT] != 0;
+    out->start_timeout_set = line[RK_START_TIMEOUT] != 0;
+    out->stop_timeout_set = line[RK_STOP_TIMEOUT] != 0;
     out->monitor_retries = r->monitor_retries;
     switch (r->type) {
     case RRT_IP:

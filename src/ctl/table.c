@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CELL_MAX 96      /* a cell's text, with the NUL; longer text is cut */
@@ -396,6 +397,105 @@ static void render_admin(FILE *out, const json_t *groups)
     }
 }
 
+#define RES_COLS 6
+
+struct res_row {
+    char cell[RES_COLS][CELL_MAX];
+    char why[CELL_MAX * 2]; /* the reason of a last monitor that did not pass */
+};
+
+/* "ok 1.2s ago", "probe: not running (exit 7) 12s ago", "-" (none yet). */
+static void monitor_cell(char *buf, size_t size, const json_t *m, char *why, size_t whysize)
+{
+    const char *result = get_str(m, "result");
+    const json_t *code = json_object_get(m, "exit_code");
+    char res[32], age[32] = "?", exit_text[32] = "";
+    double a;
+
+    why[0] = '\0';
+    if (!json_is_object(m)) {
+        cell_set(buf, size, json_is_null(m) ? "-" : "?");
+        return;
+    }
+    str_or_unknown(res, sizeof(res), result);
+    if (get_num(m, "age_s", &a))
+        ctl_format_age(age, sizeof(age), a);
+    if (json_is_integer(code))
+        snprintf(exit_text, sizeof(exit_text), " (exit %lld)", (long long)json_integer_value(code));
+    snprintf(buf, size, "%s%s%s %s ago", json_is_true(json_object_get(m, "probe")) ? "probe: " : "",
+             res, exit_text, age);
+    if (result && strcmp(result, "ok") != 0 && get_str(m, "reason"))
+        cell_set(why, whysize, get_str(m, "reason"));
+}
+
+/* One row of a resource of group `gname`. */
+static void resource_row(struct res_row *row, const char *gname, const json_t *r)
+{
+    const json_t *fails = json_object_get(r, "failures");
+
+    cell_set(row->cell[0], sizeof(row->cell[0]), gname);
+    str_or_unknown(row->cell[1], sizeof(row->cell[1]), get_str(r, "name"));
+    str_or_unknown(row->cell[2], sizeof(row->cell[2]), get_str(r, "type"));
+    str_or_unknown(row->cell[3], sizeof(row->cell[3]), get_str(r, "state"));
+    if (json_is_integer(fails))
+        snprintf(row->cell[4], sizeof(row->cell[4]), "%lld", (long long)json_integer_value(fails));
+    else
+        cell_set(row->cell[4], sizeof(row->cell[4]), "-");
+    monitor_cell(row->cell[5], sizeof(row->cell[5]), json_object_get(r, "last_monitor"), row->why,
+                 sizeof(row->why));
+}
+
+/* Under the groups: each resource as this node's runner knows it (status
+ * "resources" with a "state"; an older vigild has none, and nothing is
+ * shown). Other nodes' resources are not on the wire: status there. */
+static void render_resources(FILE *out, const struct table *t, const json_t *groups)
+{
+    static const char *const head[RES_COLS] = {"GROUP", "RESOURCE", "TYPE",
+                                               "STATE", "FAILURES", "LAST MONITOR"};
+    size_t width[RES_COLS], n = 0, i, k;
+    struct res_row *rows;
+    const json_t *g, *r;
+    char self[CELL_MAX];
+
+    json_array_foreach(groups, i, g)
+    {
+        const json_t *res = json_object_get(g, "resources");
+
+        json_array_foreach(res, k, r) n += get_str(r, "state") != NULL;
+    }
+    if (n == 0 || !(rows = calloc(n, sizeof(*rows))))
+        return;
+    n = 0;
+    json_array_foreach(groups, i, g)
+    {
+        char gname[CELL_MAX];
+
+        str_or_unknown(gname, sizeof(gname), get_str(g, "name"));
+        json_array_foreach(json_object_get(g, "resources"), k, r) if (get_str(r, "state"))
+            resource_row(&rows[n++], gname, r);
+    }
+    for (int c = 0; c < RES_COLS; c++) {
+        width[c] = text_width(head[c]);
+        for (i = 0; i < n; i++)
+            if (text_width(rows[i].cell[c]) > width[c])
+                width[c] = text_width(rows[i].cell[c]);
+    }
+    str_or_unknown(self, sizeof(self), t->self_name);
+    fprintf(out, "\nresources on %s (this node; each node shows its own):\n", self);
+    for (i = 0; i <= n; i++) {
+        for (int c = 0; c < RES_COLS; c++) {
+            const char *text = i == 0 ? head[c] : rows[i - 1].cell[c];
+
+            fputs(text, out);
+            if (c < RES_COLS - 1 || (i > 0 && rows[i - 1].why[0]))
+                for (size_t p = text_width(text); p < width[c] + 2; p++)
+                    fputc(' ', out);
+        }
+        fprintf(out, "%s\n", i > 0 ? rows[i - 1].why : "");
+    }
+    free(rows);
+}
+
 /* One row per group: GROUP STATE NODE, and the coordinator's last
  * placement decision when this node is the coordinator. "groups: none"
  * without groups; nothing when the field is absent. */
@@ -453,6 +553,7 @@ static void render_groups(FILE *out, const struct table *t)
         }
     }
     render_admin(out, groups);
+    render_resources(out, t, groups);
 }
 
 /* "drops: bad_mac 3, replay 1": the non-zero counters only. */

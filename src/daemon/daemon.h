@@ -168,6 +168,9 @@ void witnesslink_stop(struct daemon *d);
 
 /* status.c: the status object of docs/status-json.md. */
 json_t *status_build(const struct daemon *d);
+/* Resource k of group g (start order), with what this node's runner knows
+ * of it: its state here, failures and last monitor. */
+json_t *status_resource(const struct daemon *d, int g, int k, vg_usec_t now);
 
 /* realtime.c: lock memory and take real-time scheduling (config realtime=yes). */
 void realtime_enter(struct daemon *d);

@@ -12,9 +12,11 @@
 #include "../groups/runner.h"
 
 /* One [resource] as the runner describes it; strings point into d->conf
- * (runner_new copies them), OCF parameters into params. */
+ * (runner_new copies them), OCF parameters into params; an ocf agent's
+ * advised timeouts (adv, read at start) where the section sets none. */
 static void runner_resource_of(const struct conf *c, const struct conf_resource *cr,
-                               struct runner_resource *out, struct agent_param *params)
+                               const struct ocf_advice *adv, struct runner_resource *out,
+                               struct agent_param *params)
 {
     *out = (struct runner_resource){
         .name = cr->name,
@@ -45,6 +47,12 @@ static void runner_resource_of(const struct conf *c, const struct conf_resource 
                                              conf_text(c, cr->params[k].value)};
         out->ocf.params = params;
         out->ocf.n_params = (size_t)cr->n_params;
+        if (adv->start_timeout)
+            out->start_timeout = adv->start_timeout;
+        if (adv->stop_timeout)
+            out->stop_timeout = adv->stop_timeout;
+        if (adv->monitor_timeout)
+            out->monitor_timeout = adv->monitor_timeout;
         break;
     case CONF_RES_SYSTEMD:
         out->kind = RUNNER_SYSTEMD;
@@ -148,7 +156,8 @@ static int group_new(struct daemon *d, int g)
     char err[RUNNER_ERR_MAX];
 
     for (int k = 0; k < cg->n_resources; k++)
-        runner_resource_of(&d->conf, &d->conf.resources[cg->first_resource + k], &rg.resources[k],
+        runner_resource_of(&d->conf, &d->conf.resources[cg->first_resource + k],
+                           &d->groups.ocf_advice[cg->first_resource + k], &rg.resources[k],
                            params[k]);
     int r = runner_new(d->ev, d->conf.nodes[d->self].name, &rg, &cb, PRIO_CONTROL,
                        &d->groups.run[g], err, sizeof(err));
@@ -354,11 +363,8 @@ static json_t *group_json(const struct daemon *d, int g)
     }
     if (node < 0 && any_failed)
         state = "failed";
-    for (int k = 0; k < cg->n_resources; k++) {
-        const struct conf_resource *cr = &d->conf.resources[cg->first_resource + k];
-        json_array_append_new(resources, json_pack("{s:s, s:s}", "name", cr->name, "type",
-                                                   conf_res_type_name(cr->type)));
-    }
+    for (int k = 0; k < cg->n_resources; k++)
+        json_array_append_new(resources, status_resource(d, g, k, clock_now()));
     const struct placement_decision *dec = &d->groups.decision[g];
     json_t *o =
         json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cg->name, "state", state, "node",

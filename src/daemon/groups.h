@@ -14,6 +14,7 @@
 
 #include "../common/clock.h"
 #include "../common/limits.h"
+#include "../groups/ocf_check.h"
 #include "../groups/placement.h"
 #include "../proto/proto.h"
 
@@ -57,6 +58,10 @@ struct daemon_groups {
     sd_event_source *timer;               /* every interval: coordinator and members */
     bool shutting_down;                   /* SIGTERM: stopping every group, then exit */
     sd_event_source *exit_timer;          /* armed once every group is stopped */
+
+    /* the ocf agents' advised timeouts, read at start (ocf_check.h), by
+     * index in conf.resources */
+    struct ocf_advice ocf_advice[VIGIL_MAX_RESOURCES];
 
     /* each peer's latest reports, by node index (valid: it reported every group) */
     bool peer_valid[VIGIL_MAX_NODES];

@@ -114,6 +114,15 @@ static int load_setup(struct daemon *d)
         return -ENOENT;
     }
     d->self = (int)(self - d->conf.nodes);
+    /* before the loop runs: it waits for each agent's meta-data */
+    if (ocf_check_conf(&d->conf, d->self, NULL, d->groups.ocf_advice, &diag) < 0) {
+        for (int i = 0; i < diag.n; i++)
+            log_err("%s", diag.msg[i]);
+        log_err("%s: %d error(s) in the ocf resources of the groups %s may run; fix them (check "
+                "with: vigilctl config check %s)",
+                d->opts.config_path, diag.n + diag.dropped, d->opts.node_name, d->opts.config_path);
+        return -EINVAL;
+    }
     if (keyfile_load(d->conf.key_file, d->key, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return -EPERM;

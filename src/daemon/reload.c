@@ -1,5 +1,10 @@
 /* SIGHUP: re-read the configuration. For now only timing applies live;
- * any other change is refused and the running configuration is kept. */
+ * any other change is refused and the running configuration is kept.
+ * The ocf resources' agents are not checked again (ocf_check.h, which
+ * would wait for their meta-data inside the loop): a reload cannot change
+ * a resource, so the ones checked at start are the ones that run. Once
+ * resources change live, their meta-data must be read as agent actions
+ * of the loop (agent_ocf_run, non-blocking) before the change applies. */
 #include "daemon.h"
 
 #include <inttypes.h>

@@ -1,6 +1,8 @@
 /* The status object (docs/status-json.md) from the daemon's state. */
 #include "daemon.h"
 
+#include "../groups/runner.h"
+
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -129,6 +131,43 @@ static json_t *self_json(const struct daemon *d)
                      d->stood_down, "state", node_state(d, d->self, "alive"), "since_mono",
                      mono_seconds(d->started_at), "incarnation", hex64(d->incarnation), "links",
                      links);
+}
+
+/* The last monitor or probe of a resource here, or null when none ended. */
+static json_t *check_json(const struct runner_check *c, vg_usec_t now)
+{
+    if (!c->known)
+        return json_null();
+    return json_pack("{s:s, s:b, s:o, s:s, s:f, s:f}", "result", agent_outcome_name(c->outcome),
+                     "probe", c->probe, "exit_code",
+                     c->exit_code >= 0 ? json_integer(c->exit_code) : json_null(), "reason",
+                     c->reason ? c->reason : "", "at_mono", mono_seconds(c->at), "age_s",
+                     now >= c->at ? mono_seconds(now - c->at) : 0.0);
+}
+
+json_t *status_resource(const struct daemon *d, int g, int k, vg_usec_t now)
+{
+    const struct conf_group *cg = &d->conf.groups[g];
+    const struct conf_resource *cr = &d->conf.resources[cg->first_resource + k];
+    const struct runner *run = d->groups.run[g];
+    struct runner_res_status st;
+    json_t *o = json_pack("{s:s, s:s}", "name", cr->name, "type", conf_res_type_name(cr->type));
+
+    if (!o)
+        return NULL;
+    if (!run || runner_resource_status(run, (size_t)k, now, &st) < 0) {
+        /* no runner here (it could not be set up): nothing known */
+        json_object_set_new(o, "state", json_string("unknown"));
+        json_object_set_new(o, "last_monitor", json_null());
+        return o;
+    }
+    json_object_set_new(o, "state", json_string(runner_res_state_name(st.state)));
+    json_object_set_new(o, "failures", json_integer(st.failures));
+    json_object_set_new(o, "monitor_interval_ms",
+                        json_integer((json_int_t)(st.monitor_interval / VG_USEC_PER_MSEC)));
+    json_object_set_new(o, "monitor_failures", json_integer(st.monitor_fails));
+    json_object_set_new(o, "last_monitor", check_json(&st.last_monitor, now));
+    return o;
 }
 
 /* The installed view (docs/membership.md), and how quorum stands. */

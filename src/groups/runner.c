@@ -68,6 +68,7 @@ void runner_reset_failures(struct runner *r)
 {
     r->failures = 0;
     r->last_failure = 0;
+    runner_res_reset_failures(r);
 }
 
 /* ---- targets ---- */
@@ -410,6 +411,7 @@ void runner_action_done(struct runner_res *x, enum agent_action a, enum agent_ou
 
     if (r->freed)
         return;
+    runner_res_note(x, a, o, reason);
     if (a == AGENT_ACTION_MONITOR) {
         if (r->phase == PHASE_PROBING)
             runner_probe_done(r, x, o, reason);

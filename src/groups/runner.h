@@ -185,6 +185,51 @@ unsigned runner_failures(const struct runner *r, vg_usec_t now);
 
 const char *runner_name(const struct runner *r);
 
+/* ---- each resource, as the runner here knows it (vigilctl status) ---- */
+
+/* A resource's state here: what its last start, stop, monitor or probe
+ * found, or the action under way. */
+enum runner_res_state {
+    RUNNER_RES_UNKNOWN,     /* nothing ran yet (no probe, or no monitor to probe with) */
+    RUNNER_RES_STOPPED,     /* stopped, or a probe found it not running */
+    RUNNER_RES_STARTING,    /* its start is under way */
+    RUNNER_RES_RUNNING,     /* started, or a monitor or probe found it running */
+    RUNNER_RES_STOPPING,    /* its stop is under way */
+    RUNNER_RES_FAILED,      /* its start failed, its monitor failed past its retries, or a
+                               probe failed: a stop is due */
+    RUNNER_RES_STOP_FAILED, /* its stop failed or timed out: it may still run here */
+};
+
+/* The last monitor (or probe) of a resource that ended. */
+struct runner_check {
+    bool known; /* one has ended since the runner was made */
+    bool probe; /* it was a probe (a monitor run once to learn the state) */
+    enum agent_outcome outcome;
+    int exit_code;      /* the agent's exit code; -1: it did not exit (ip, timeout, ...) */
+    vg_usec_t at;       /* the loop's monotonic time it ended */
+    const char *reason; /* its sentence; valid until the loop turns again */
+};
+
+struct runner_res_status {
+    const char *name;
+    enum runner_kind kind;
+    enum runner_res_state state;
+    vg_usec_t monitor_interval; /* 0: not monitored while running (still probed) */
+    unsigned monitor_fails;     /* monitor failures in a row, below its retries */
+    unsigned failures;          /* the group's failures this resource caused, counted at now */
+    vg_usec_t last_failure;     /* loop time of the last one; 0: none */
+    struct runner_check last_monitor;
+};
+
+size_t runner_resource_count(const struct runner *r);
+
+/* Resource i (start order) as the runner knows it at now (the loop's
+ * clock). -ERANGE when there is no resource i. */
+int runner_resource_status(const struct runner *r, size_t i, vg_usec_t now,
+                           struct runner_res_status *out);
+
+const char *runner_res_state_name(enum runner_res_state s); /* "unknown", "stopped", ... */
+
 const char *runner_state_name(enum runner_state s); /* "stopped", ..., "stop-failed" */
 const char *runner_op_name(enum runner_op o);       /* "none", "start", "stop", "probe" */
 const char *runner_event_name(enum runner_event_kind k);

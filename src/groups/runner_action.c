@@ -19,6 +19,7 @@ static void on_agent_done(struct agent_op *op, const struct agent_result *res, v
 
     x->op = NULL; /* the handle ends with this call */
     x->in_flight = false;
+    x->exit_code = res->exit_code;
     runner_enter(r);
     runner_action_done(x, x->action, res->outcome, res->reason);
     runner_leave(r);
@@ -89,6 +90,7 @@ void runner_action_run(struct runner_res *x, enum agent_action a, vg_usec_t inte
         return; /* runner_free came from a callback: start nothing more */
     x->action = a;
     x->in_flight = true;
+    x->exit_code = -1;
     x->early_reason[0] = '\0';
     switch (x->d.kind) {
     case RUNNER_IP:

@@ -7,7 +7,8 @@
  * runner_action.c one action of one resource, whatever its kind, reported
  *                 from the loop; monitor timers
  * runner_ip.c     the ip adapter: resolve + add + announce, del, check
- * runner_desc.c   checking and copying a group description */
+ * runner_desc.c   checking and copying a group description
+ * runner_res_status.c what status shows of each resource */
 #ifndef VIGIL_RUNNER_INTERNAL_H
 #define VIGIL_RUNNER_INTERNAL_H
 
@@ -47,6 +48,14 @@ struct runner_res {
     enum agent_outcome found; /* a probe's result */
     bool found_known;         /* found is set (the resource has a monitor and it ended) */
     struct runner_ip_state ip;
+
+    /* what status shows of it (runner_res_status.c) */
+    int exit_code;               /* of the agent of the action that just ended; -1: none */
+    enum runner_res_state shown; /* what its last action ended with */
+    unsigned failures;           /* the group's failures it caused */
+    vg_usec_t last_failure;
+    struct runner_check check; /* the last monitor or probe; reason in check_reason */
+    char check_reason[RUNNER_REASON_MAX];
 };
 
 enum runner_phase {
@@ -117,6 +126,12 @@ void runner_emit(struct runner *r, enum runner_event_kind kind, enum log_level l
     __attribute__((format(printf, 5, 6)));
 /* Change the state and say so, with r->cause when there is one. */
 void runner_set_state(struct runner *r, enum runner_state s);
+
+/* runner_res_status.c: note how an action of x ended, before the machine
+ * acts on it (runner_action_done). */
+void runner_res_note(struct runner_res *x, enum agent_action a, enum agent_outcome o,
+                     const char *reason);
+void runner_res_reset_failures(struct runner *r);
 
 /* runner_probe.c */
 void runner_probe_begin(struct runner *r);

@@ -217,6 +217,17 @@ vg_usec_t agent_ocf_meta_timeout(const struct agent_ocf_meta *m, enum agent_acti
  * seconds. -EINVAL, -ERANGE. */
 int agent_ocf_parse_duration(const char *s, vg_usec_t *out);
 
+/* Read agent o's meta-data now, waiting for it (in an sd-event loop of its
+ * own, SIGCHLD blocked meanwhile; at most `timeout`, 0: the default): for
+ * checking a configuration before a daemon's loop runs, or in a command;
+ * never from inside a running loop. -ENOENT when the agent is not
+ * installed (err names the path looked for), -EACCES and the like when it
+ * cannot run, -EIO when meta-data failed, -EINVAL when its XML is not
+ * usable; err says which. Free *out with agent_ocf_meta_free on success
+ * (agent_ocf_check.c). */
+int agent_ocf_meta_read(const struct agent_ocf *o, vg_usec_t timeout, struct agent_ocf_meta *out,
+                        char *err, size_t errlen);
+
 /* agent_ocf_check_params flags */
 #define AGENT_CHECK_ALLOW_UNKNOWN 1u /* a parameter the meta-data does not list is not an error */
 

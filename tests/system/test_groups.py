@@ -137,6 +137,12 @@ def test_runs_on_preferred_node(glab):
     assert g["nodes"]["n1"]["state"] == "running", g
     assert g["nodes"]["n2"]["state"] == "stopped", g
     assert [r["name"] for r in g["resources"]] == ["vip", "app"], g
+    # each resource as n1 runs it; a probe found each stopped before the start
+    for r in g["resources"]:
+        assert r["state"] == "running" and r["failures"] == 0, r
+        assert r["last_monitor"] is not None and r["last_monitor"]["result"] in (
+            "ok", "not running"), r
+    assert [r["state"] for r in web(glab.status("n2"))["resources"]] == ["stopped", "stopped"]
     assert g["placement"]["action"] == "keep", g
     assert st["fencing"] == "none"
     assert os.path.exists(app_file(glab, "n1"))
@@ -212,6 +218,26 @@ def test_monitor_failure_restarts_then_moves(glab):
     assert g["nodes"]["n1"]["state"] == "failed", g
     assert g["nodes"]["n1"]["failures"] == 2, g
     assert "the migration threshold" in log_text(glab, "n1")
+    # n1's own resources (docs/status-json.md): stopped, the app's two
+    # failures, its last monitor the failed one (no monitor runs after it)
+    vip, app = g["resources"]
+    assert (vip["name"], vip["state"], vip["failures"]) == ("vip", "stopped", 0), vip
+    assert (app["name"], app["state"], app["failures"]) == ("app", "stopped", 2), app
+    m = app["last_monitor"]
+    assert (m["result"], m["exit_code"], m["probe"]) == ("not running", 7, False), m
+    assert "monitor of web/app (exec): not running (exit 7)" in m["reason"], m
+    assert 0 <= m["age_s"] < 10 and m["at_mono"] <= time.monotonic(), m
+    text = glab.status_text("n1")
+    assert "resources on n1 (this node" in text, text
+    assert [ln.split()[:5] for ln in text.splitlines() if ln.startswith("web ")][-1] == \
+        ["web", "app", "exec", "stopped", "2"], text
+    assert "not running (exit 7)" in text, text
+    # and n2's: running, its monitors passing
+    glab.wait_for(lambda: (web(glab.status("n2"))["resources"][1]["last_monitor"] or {})
+                  .get("result") == "ok", 3, "a monitor of the app to pass on n2")
+    app2 = web(glab.status("n2"))["resources"][1]
+    assert (app2["state"], app2["failures"], app2["monitor_interval_ms"]) == ("running", 0, 200), app2
+    assert app2["last_monitor"]["exit_code"] == 0, app2
     assert not os.path.exists(app_file(glab, "n1"))
     assert os.path.exists(app_file(glab, "n2"))
 

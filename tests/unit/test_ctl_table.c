@@ -215,6 +215,52 @@ static void test_admin_state(void **state)
     json_decref(st);
 }
 
+/* Each resource's state here and its last monitor, in a table under the
+ * groups, with the reason of a monitor that did not pass; nothing from a
+ * vigild whose resources have no state; "?" for fields of the wrong type. */
+static void test_resources(void **state)
+{
+    json_t *st = load(canned);
+    json_t *g = json_array_get(json_object_get(st, "groups"), 0);
+    char *out = render(st);
+
+    assert_null(strstr(out, "resources on"));
+    free(out);
+    json_object_set_new(
+        g, "resources",
+        load("[{\"name\": \"vip\", \"type\": \"ip\", \"state\": \"running\", \"failures\": 0,"
+             "  \"last_monitor\": {\"result\": \"ok\", \"probe\": false, \"exit_code\": null,"
+             "                     \"reason\": \"monitor of web/vip (ip): ok\", \"age_s\": 1.25}},"
+             " {\"name\": \"app\", \"type\": \"exec\", \"state\": \"starting\", \"failures\": 2,"
+             "  \"last_monitor\": {\"result\": \"not running\", \"probe\": false,"
+             "                     \"exit_code\": 7, \"age_s\": 0.5,"
+             "                     \"reason\": \"monitor of web/app (exec): not running (exit "
+             "7)\"}},"
+             " {\"name\": \"db\", \"type\": \"ocf\", \"state\": \"stopped\","
+             "  \"last_monitor\": {\"result\": \"not running\", \"probe\": true,"
+             "                     \"exit_code\": 7, \"age_s\": 12}},"
+             " {\"name\": \"unit\", \"type\": \"systemd\", \"state\": \"unknown\","
+             "  \"failures\": 0, \"last_monitor\": null},"
+             " {\"name\": \"odd\", \"type\": 3, \"state\": \"running\", \"last_monitor\": 4},"
+             " {\"name\": \"old\", \"type\": \"exec\"}]"));
+    out = render(st);
+    if (getenv("VIGIL_TEST_VERBOSE"))
+        fprintf(stderr, "%s", out);
+    assert_non_null(strstr(out,
+                           "\nresources on alpha (this node; each node shows its own):\n"
+                           "GROUP  RESOURCE  TYPE     STATE     FAILURES  LAST MONITOR\n"
+                           "web    vip       ip       running   0         ok 1.2s ago\n"
+                           "web    app       exec     starting  2         not running (exit 7) "
+                           "0.5s ago        monitor of web/app (exec): not running (exit 7)\n"
+                           "web    db        ocf      stopped   -         probe: not running "
+                           "(exit 7) 12s ago\n"
+                           "web    unit      systemd  unknown   0         -\n"
+                           "web    odd       ?        running   -         ?\n"));
+    assert_null(strstr(out, "old"));
+    free(out);
+    json_decref(st);
+}
+
 /* Without "self", the node named by the status' "node" is this one. */
 static void test_self_by_name(void **state)
 {
@@ -494,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_cell_cut),
         cmocka_unit_test(test_format_age),
         cmocka_unit_test(test_admin_state),
+        cmocka_unit_test(test_resources),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

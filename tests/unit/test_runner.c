@@ -606,6 +606,118 @@ static void test_failure_expiry(void **state)
     assert_int_equal(failures_now(f), 1);
 }
 
+/* Each resource's status (runner_resource_status): unknown before
+ * anything ran, what a probe found, running once started, the last monitor
+ * with its result, exit code, reason and time, the failures it caused
+ * (expiring and reset like the group's), stopped after a stop. */
+static void test_resource_status(void **state)
+{
+    struct fx *f = *state;
+    struct runner_res_status a, b;
+    vg_usec_t before;
+
+    f->g.failure_timeout = 60 * 1000 * MS;
+    add_exec(f, "a", "", "", 100);
+    add_exec(f, "b", "", "", -1); /* no monitor */
+    make_runner(f);
+    assert_int_equal(runner_resource_count(f->r), 2);
+    assert_int_equal(runner_resource_status(f->r, 2, clock_now(), &a), -ERANGE);
+    assert_int_equal(runner_resource_status(f->r, 0, clock_now(), &a), 0);
+    assert_string_equal(a.name, "a");
+    assert_int_equal(a.kind, RUNNER_EXEC);
+    assert_int_equal(a.state, RUNNER_RES_UNKNOWN);
+    assert_int_equal(a.monitor_interval, 100 * MS);
+    assert_false(a.last_monitor.known);
+    assert_null(a.last_monitor.reason);
+
+    before = clock_now();
+    probe_ok(f);
+    wait_event(f, RUNNER_EV_PROBED, -1);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(a.state, RUNNER_RES_STOPPED);
+    assert_true(a.last_monitor.known && a.last_monitor.probe);
+    assert_int_equal(a.last_monitor.outcome, AGENT_NOT_RUNNING);
+    assert_int_equal(a.last_monitor.exit_code, 7);
+    assert_true(a.last_monitor.at >= before && a.last_monitor.at <= clock_now());
+    assert_contains(a.last_monitor.reason, "not running (exit 7): \"gone\"");
+    assert_int_equal(b.monitor_interval, 0);
+    assert_false(b.last_monitor.known);
+    /* b has no monitor, so the probe finds the group partly running: stopped */
+    wait_state(f, RUNNER_STOPPED);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(b.state, RUNNER_RES_STOPPED);
+
+    start_ok(f);
+    wait_state(f, RUNNER_RUNNING);
+    agent_run_for(f->ev, 250); /* a monitor passes */
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(a.state, RUNNER_RES_RUNNING);
+    assert_int_equal(b.state, RUNNER_RES_RUNNING);
+    assert_false(a.last_monitor.probe);
+    assert_int_equal(a.last_monitor.outcome, AGENT_OK);
+    assert_int_equal(a.last_monitor.exit_code, 0);
+    assert_int_equal(a.failures, 0);
+
+    crash_and_restart(f, "a");
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(a.state, RUNNER_RES_RUNNING);
+    assert_int_equal(a.failures, 1);
+    assert_true(a.last_failure > 0);
+    assert_int_equal(b.failures, 0);
+    /* the failed monitor stays the last one until the next one ends */
+    if (a.last_monitor.outcome != AGENT_OK) {
+        assert_int_equal(a.last_monitor.outcome, AGENT_NOT_RUNNING);
+        assert_int_equal(a.last_monitor.exit_code, 7);
+    }
+    runner_resource_status(f->r, 0, a.last_failure + 60 * 1000 * MS, &a);
+    assert_int_equal(a.failures, 0); /* expired */
+    runner_reset_failures(f->r);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    assert_int_equal(a.failures, 0);
+
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(a.state, RUNNER_RES_STOPPED);
+    assert_int_equal(b.state, RUNNER_RES_STOPPED);
+    assert_string_equal(runner_res_state_name(RUNNER_RES_STOP_FAILED), "stop-failed");
+    assert_string_equal(runner_res_state_name((enum runner_res_state)99), "unknown");
+}
+
+/* A start under way shows as starting; a start that fails counts a
+ * failure against its resource; stops under way show as stopping. */
+static void test_resource_status_start_failed(void **state)
+{
+    struct fx *f = *state;
+    struct runner_res_status a, b;
+
+    add_exec(f, "a", "sleep 0.3; ", "sleep 0.3; ", -1);
+    add_exec(f, "b", "", "", -1)->exec.start = "exit 1";
+    make_runner(f);
+    start_ok(f);
+    agent_run_for(f->ev, 100);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    assert_int_equal(a.state, RUNNER_RES_STARTING);
+    wait_event(f, RUNNER_EV_START_FAILED, -1);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    runner_resource_status(f->r, 1, clock_now(), &b);
+    assert_int_equal(b.failures, 1);
+    assert_int_equal(a.failures, 0);
+    /* b first (a failed start may leave part of it running), then a */
+    assert_int_equal(b.state, RUNNER_RES_STOPPING);
+    assert_int_equal(a.state, RUNNER_RES_RUNNING);
+    agent_run_for(f->ev, 100);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    assert_int_equal(a.state, RUNNER_RES_STOPPING);
+    wait_state(f, RUNNER_STOPPED);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    assert_int_equal(a.state, RUNNER_RES_STOPPED);
+}
+
 /* ---- probes ---- */
 
 /* Everything runs: running, monitored, nothing started or stopped. */
@@ -1394,6 +1506,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monitor_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resource_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resource_status_start_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_none, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_partly, setup, teardown),
