@@ -201,6 +201,13 @@ struct agent_ocf_meta {
 int agent_ocf_meta_parse(const char *xml, size_t len, struct agent_ocf_meta *out, char *err,
                          size_t errlen);
 
+/* The same for the metadata of a fence agent (fence-agents family, the same
+ * XML shape): flags AGENT_META_FENCE lets parameter names hold '-', as they
+ * go on the agent's stdin, not into its environment. */
+#define AGENT_META_FENCE 1u
+int agent_meta_parse(const char *xml, size_t len, unsigned flags, struct agent_ocf_meta *out,
+                     char *err, size_t errlen);
+
 void agent_ocf_meta_free(struct agent_ocf_meta *m);
 
 /* The parameter called name, or NULL. */
