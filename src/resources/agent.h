@@ -185,6 +185,7 @@ struct agent_ocf_meta {
     struct agent_ocf_param_meta *params; /* malloc'd, in document order */
     size_t n_params;
     bool has_action[AGENT_ACTION_COUNT];   /* listed under <actions> */
+    bool has_status;                       /* <action name="status"> (fence agents) */
     vg_usec_t timeout[AGENT_ACTION_COUNT]; /* the agent's advised timeout; 0: not said */
     vg_usec_t monitor_interval;            /* advised monitor interval; 0: not said */
 };

@@ -289,6 +289,8 @@ static int action(struct meta_reader *r, const struct xml_token *t)
 
     if (!name)
         return fail(r, t->at, "an <action> without a name");
+    if (attr_value(name, v, sizeof(v)) && strcmp(v, "status") == 0)
+        r->m->has_status = true; /* a fence agent's */
     if (!attr_value(name, v, sizeof(v)) || (a = action_index(v)) < 0)
         return 0;
     if ((e = action_duration(r, t, v, "timeout", &timeout)) < 0 ||

@@ -295,6 +295,7 @@ static void test_check_params(void **state)
 
     assert_int_equal(
         agent_meta_parse(meta_xml, strlen(meta_xml), AGENT_META_FENCE, &m, err, sizeof(err)), 0);
+    assert_true(m.has_status);
     assert_int_equal(fence_agent_check_params(&a, &m, "fence_fake", "vigil.conf:9 [fence \"ipmi\"]",
                                               err, sizeof(err)),
                      0);
@@ -335,6 +336,7 @@ static void test_installed_metadata(void **state)
             fail_msg("%s metadata: %s", names[i], err);
         assert_string_equal(m.name, names[i]);
         assert_non_null(agent_ocf_meta_param(&m, "action"));
+        assert_true(m.has_status); /* each of these can report the plug's state */
         agent_ocf_meta_free(&m);
         free(f.out);
         tried++;
