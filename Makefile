@@ -27,7 +27,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # libvigil: everything vigild, vigilctl, vigil-witness and the unit tests share
-LIB_SRCS := $(wildcard src/common/*.c src/conf/*.c src/proto/*.c src/membership/*.c src/resources/*.c src/groups/*.c) \
+LIB_SRCS := $(wildcard src/common/*.c src/conf/*.c src/proto/*.c src/membership/*.c src/resources/*.c src/groups/*.c src/fencing/*.c) \
             src/links/disk_io.c src/links/ping_packet.c
 VIGILD_SRCS := $(filter-out src/links/disk_io.c src/links/ping_packet.c,\
                  $(wildcard src/daemon/*.c src/links/*.c src/api/*.c))

@@ -36,6 +36,12 @@ enum conf_fencing { FENCING_REQUIRED, FENCING_NONE };
 
 const char *conf_fencing_name(enum conf_fencing f);
 
+/* What fencing a node does to it (`[cluster] fence-action`, docs/fencing.md):
+ * reboot (the default, as Pacemaker's stonith-action) or off. */
+enum conf_fence_action { FENCE_ACT_REBOOT, FENCE_ACT_OFF };
+
+const char *conf_fence_action_name(enum conf_fence_action a);
+
 /* The kinds of network-partition resolution (docs/configuration.md, "[np]"):
  * in a tie, a side that cannot reach an [np] section's ping targets, or its
  * url over HTTP, loses. */
@@ -81,6 +87,15 @@ enum conf_res_type { CONF_RES_IP, CONF_RES_EXEC, CONF_RES_OCF, CONF_RES_SYSTEMD 
 #define CONF_COMMAND_MAX 4096      /* an exec command, with the NUL */
 #define CONF_UNIT_MAX 256          /* a systemd unit name, with the NUL */
 #define CONF_TEXT_MAX (128 * 1024) /* conf.text: the strings of every resource */
+/* [fence] sections (docs/fencing.md) */
+#define CONF_FENCE_MAX 8
+#define CONF_FENCE_LEVELS 4      /* level = 1..4 */
+#define CONF_FENCE_PARAMS_MAX 16 /* agent parameters per device */
+#define CONF_FENCE_VALUE_MAX 256 /* a parameter's value or an agent, with the NUL */
+#define CONF_FENCE_PLUG_MAX 64   /* a plug-map value, with the NUL */
+#define CONF_FENCE_DEFAULT_TIMEOUT (60 * VG_USEC_PER_SEC)
+#define CONF_FENCE_DEFAULT_RETRIES 2
+#define CONF_FENCE_RETRIES_MAX 10
 
 /* One heartbeat channel. Fields that do not apply to a link's type are zero
  * (priority, port, family on disk and witness links) or the empty string. */
@@ -136,6 +151,25 @@ struct conf_np {
     int line;               /* line of the [np] header */
 };
 
+/* A fence device: a fence agent of the fence-agents family that can fence
+ * the nodes in `nodes` (docs/fencing.md). */
+struct conf_fence {
+    char name[VIGIL_NAME_MAX];
+    char agent[CONF_FENCE_VALUE_MAX]; /* as written: a plain name or an absolute path */
+    uint64_t nodes;                   /* bit i: conf.nodes[i] */
+    /* the plug= value per node index: from plug-map, else the node's name */
+    char plug[VIGIL_MAX_NODES][CONF_FENCE_PLUG_MAX];
+    int level;         /* 1..CONF_FENCE_LEVELS; devices of one level must all succeed */
+    vg_usec_t timeout; /* per action; default 60s */
+    int retries;       /* attempts after the first; default 2 */
+    struct {
+        char name[VIGIL_NAME_MAX];
+        char value[CONF_FENCE_VALUE_MAX];
+    } params[CONF_FENCE_PARAMS_MAX]; /* every other key, in file order */
+    int n_params;
+    int line; /* line of the [fence] header */
+};
+
 /* A failover group. Its resources are conf.resources[first_resource ..
  * first_resource + n_resources - 1], in start order (the order of the file). */
 struct conf_group {
@@ -188,13 +222,14 @@ struct conf {
     char path[VIGIL_PATH_MAX];
     char cluster_name[VIGIL_NAME_MAX * 4]; /* any UTF-8 */
     char key_file[VIGIL_PATH_MAX];
-    vg_usec_t interval;        /* heartbeat interval, default 200ms */
-    vg_usec_t timeout;         /* link down after this, default 1s; > interval */
-    vg_usec_t initial_timeout; /* unseen peer dead after this, default 10s; >= timeout */
-    bool realtime;             /* lock memory and take SCHED_FIFO, default yes */
-    enum conf_quorum quorum;   /* docs/membership.md; default majority */
-    bool allow_split_brain;    /* the acknowledgement quorum = none needs */
-    enum conf_fencing fencing; /* `fencing =`; default required */
+    vg_usec_t interval;                  /* heartbeat interval, default 200ms */
+    vg_usec_t timeout;                   /* link down after this, default 1s; > interval */
+    vg_usec_t initial_timeout;           /* unseen peer dead after this, default 10s; >= timeout */
+    bool realtime;                       /* lock memory and take SCHED_FIFO, default yes */
+    enum conf_quorum quorum;             /* docs/membership.md; default majority */
+    bool allow_split_brain;              /* the acknowledgement quorum = none needs */
+    enum conf_fencing fencing;           /* `fencing =`; default required */
+    enum conf_fence_action fence_action; /* `fence-action =`; default reboot */
 
     /* udp links sorted by priority (links[0] carries cluster messages first),
      * then disk and witness links in file order. The index of a link here is
@@ -216,6 +251,9 @@ struct conf {
     int n_resources;
     char text[CONF_TEXT_MAX]; /* the strings of the resources, each with its NUL */
     uint32_t text_len;
+    /* [fence] sections in file order */
+    struct conf_fence fences[CONF_FENCE_MAX];
+    int n_fences;
 };
 
 #define CONF_DIAG_MAX 64

@@ -394,6 +394,26 @@ static void diff_groups(const struct conf *a, const struct conf *b, struct diff 
             note(d, "group '%s' was added", b->groups[j].name);
 }
 
+/* Fence devices: any change to one, its parameters included. */
+static void diff_fences(const struct conf *a, const struct conf *b, struct diff *d)
+{
+    if (a->fence_action != b->fence_action)
+        note(d, "fence-action changed from %s to %s", conf_fence_action_name(a->fence_action),
+             conf_fence_action_name(b->fence_action));
+    if (a->n_fences != b->n_fences) {
+        note(d, "fence devices changed from %d to %d", a->n_fences, b->n_fences);
+        return;
+    }
+    for (int i = 0; i < a->n_fences; i++) {
+        const struct conf_fence *x = &a->fences[i], *y = &b->fences[i];
+        /* line differs when only the text around it moved: compare the rest */
+        struct conf_fence xc = *x, yc = *y;
+        xc.line = yc.line = 0;
+        if (memcmp(&xc, &yc, sizeof(xc)) != 0)
+            note(d, "fence device '%s' changed", y->name);
+    }
+}
+
 bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *buf, size_t len)
 {
     struct diff d = {.buf = len ? buf : NULL, .len = len};
@@ -419,5 +439,6 @@ bool conf_diff_beyond_timing(const struct conf *a, const struct conf *b, char *b
     diff_nodes(a, b, &d);
     diff_nps(a, b, &d);
     diff_groups(a, b, &d);
+    diff_fences(a, b, &d);
     return d.n > 0;
 }

@@ -239,6 +239,21 @@ static void set_fencing(struct conf_parser *p, const char *key, const char *valu
         conf_key_err(p, key, "unknown fencing mode '%.64s': expected required or none", value);
 }
 
+static void set_fence_action(struct conf_parser *p, const char *key, const char *value)
+{
+    if (strcmp(value, "reboot") == 0)
+        p->out->fence_action = FENCE_ACT_REBOOT;
+    else if (strcmp(value, "off") == 0)
+        p->out->fence_action = FENCE_ACT_OFF;
+    else
+        conf_key_err(p, key, "unknown fence action '%.64s': expected reboot or off", value);
+}
+
+const char *conf_fence_action_name(enum conf_fence_action a)
+{
+    return a == FENCE_ACT_OFF ? "off" : "reboot";
+}
+
 const char *conf_fencing_name(enum conf_fencing f)
 {
     return f == FENCING_NONE ? "none" : "required";
@@ -270,6 +285,7 @@ static const struct key_def cluster_keys[CK_COUNT] = {
     [CK_QUORUM] = {"quorum", "majority, witness or none", set_quorum, 0},
     [CK_ALLOW_SPLIT_BRAIN] = {"allow-split-brain", "yes or no", set_allow_split_brain, 0},
     [CK_FENCING] = {"fencing", "required or none", set_fencing, 0},
+    [CK_FENCE_ACTION] = {"fence-action", "reboot or off", set_fence_action, 0},
 };
 
 void conf_key_cluster(struct conf_parser *p, const char *key, const char *value)

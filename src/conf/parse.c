@@ -17,8 +17,8 @@
 #include <string.h>
 
 static const char known_sections[] =
-    "expected [cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"] or "
-    "[resource \"GROUP/NAME\"]";
+    "expected [cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"], "
+    "[resource \"GROUP/NAME\"] or [fence \"NAME\"]";
 
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
 {
@@ -167,6 +167,8 @@ const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
         return conf_group_label(&p->gr->groups[p->sec_index], buf, len);
     case SEC_RESOURCE:
         return conf_resource_label(&p->gr->resources[p->sec_index], buf, len);
+    case SEC_FENCE:
+        return conf_fence_label(&p->fences[p->sec_index], buf, len);
     default:
         snprintf(buf, len, "(no section)");
         break;
@@ -202,7 +204,7 @@ static void open_cluster(struct conf_parser *p, const char *name)
 }
 
 /* Checks the NAME of [node "NAME"] / [link "NAME"] / [np "NAME"] /
- * [group "NAME"]; false after an error. */
+ * [group "NAME"] / [fence "NAME"]; false after an error. */
 static bool check_section_name(struct conf_parser *p, const char *kind, const char *name)
 {
     if (!name) {
@@ -210,6 +212,7 @@ static bool check_section_name(struct conf_parser *p, const char *kind, const ch
                  strcmp(kind, "node") == 0    ? "alpha"
                  : strcmp(kind, "np") == 0    ? "gw"
                  : strcmp(kind, "group") == 0 ? "web"
+                 : strcmp(kind, "fence") == 0 ? "ipmi"
                                               : "lan1");
         return false;
     }
@@ -307,7 +310,10 @@ static void open_section(struct conf_parser *p, const char *kind, const char *na
         open_group(p, name);
     else if (strcmp(kind, "resource") == 0)
         conf_open_resource(p, name);
-    else if (strcmp(kind, "api") == 0)
+    else if (strcmp(kind, "fence") == 0) {
+        if (check_section_name(p, "fence", name))
+            conf_open_fence(p, name);
+    } else if (strcmp(kind, "api") == 0)
         conf_err(p, p->lineno,
                  "section [%s] is not supported yet by this version of vigil: remove it", kind);
     else if (kind[0] == '\0')
@@ -487,6 +493,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
         break;
     case SEC_RESOURCE:
         conf_key_resource(p, key, value);
+        break;
+    case SEC_FENCE:
+        conf_key_fence(p, key, value);
         break;
     case SEC_SKIP:
         break;

@@ -35,6 +35,7 @@ enum conf_sec {
     SEC_NP,
     SEC_GROUP,
     SEC_RESOURCE,
+    SEC_FENCE,
     SEC_SKIP
 };
 
@@ -48,6 +49,7 @@ enum cluster_key {
     CK_QUORUM,
     CK_ALLOW_SPLIT_BRAIN,
     CK_FENCING,
+    CK_FENCE_ACTION,
     CK_COUNT
 };
 
@@ -210,6 +212,42 @@ struct raw_groups {
     uint32_t pool_len, pool_cap;
 };
 
+enum fence_key {
+    FK_TYPE,
+    FK_AGENT,
+    FK_NODES,
+    FK_PLUG_MAP,
+    FK_LEVEL,
+    FK_TIMEOUT,
+    FK_RETRIES,
+    FK_COUNT
+};
+
+/* A [fence "NAME"] section as read: its keys, and every other key as an
+ * agent parameter; node names wait for the end of the file. */
+struct raw_fence {
+    char name[VIGIL_NAME_MAX];
+    int line;
+    int key_line[FK_COUNT]; /* 0: not set */
+    bool type_bad;          /* `type =` was not agent (reported) */
+    char agent[CONF_FENCE_VALUE_MAX];
+    char nodes[VIGIL_MAX_NODES][VIGIL_NAME_MAX];
+    int n_nodes;
+    struct {
+        char node[VIGIL_NAME_MAX];
+        char plug[CONF_FENCE_PLUG_MAX];
+    } plugs[VIGIL_MAX_NODES];
+    int n_plugs;
+    int level, retries;
+    vg_usec_t timeout;
+    struct {
+        char name[VIGIL_NAME_MAX];
+        char value[CONF_FENCE_VALUE_MAX];
+        int line;
+    } params[CONF_FENCE_PARAMS_MAX];
+    int n_params;
+};
+
 struct raw_node {
     char name[VIGIL_NAME_MAX];
     int line;
@@ -250,6 +288,8 @@ struct conf_parser {
     struct raw_np nps[CONF_NP_MAX];
     int n_nps;
     struct raw_groups *gr; /* NULL until the first [group] or [resource] header */
+    struct raw_fence fences[CONF_FENCE_MAX];
+    int n_fences;
 
     struct conf *out; /* cluster keys are written straight into it */
 
@@ -369,6 +409,17 @@ void conf_key_resource(struct conf_parser *p, const char *key, const char *value
 void conf_resource_check(struct conf_parser *p);
 void conf_resource_build(struct conf_parser *p, const struct raw_resource *r, int group,
                          struct conf_resource *out);
+
+/* fence.c: [fence "NAME"] sections, as np.c: conf_open_fence() on the
+ * header (name checked already), conf_key_fence() on one key (a key that is
+ * not one of Vigil's is a parameter of the agent), conf_fence_check() once
+ * the file is read (required keys, node names, fencing = none),
+ * conf_fence_build() fills p->out->fences once p->out->nodes is. */
+void conf_open_fence(struct conf_parser *p, const char *name);
+void conf_key_fence(struct conf_parser *p, const char *key, const char *value);
+void conf_fence_check(struct conf_parser *p);
+void conf_fence_build(struct conf_parser *p);
+const char *conf_fence_label(const struct raw_fence *f, char *buf, size_t len);
 
 /* validate.c: checks that need the whole file, then the result in p->out. */
 void conf_validate(struct conf_parser *p);

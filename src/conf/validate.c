@@ -508,9 +508,11 @@ void conf_validate(struct conf_parser *p)
     check_coverage(p);
     conf_group_check(p);
     conf_resource_check(p);
+    conf_fence_check(p);
     if (p->errors == 0) {
         build(p);
         conf_np_build(p);
         conf_group_build(p);
+        conf_fence_build(p);
     }
 }

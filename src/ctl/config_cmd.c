@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "../conf/conf.h"
+#include "../fencing/fence_check.h"
 #include "../groups/ocf_check.h"
 
 #define WRAP_COLUMNS 78
@@ -106,6 +107,19 @@ static void write_summary(FILE *out, const char *path, const struct conf *c)
         fprintf(out, "%s", i ? "," : "");
         write_group(out, c, &c->groups[i]);
     }
+    if (c->n_fences > 0)
+        fprintf(out, "; %d fence device%s (%s):", c->n_fences, c->n_fences == 1 ? "" : "s",
+                conf_fence_action_name(c->fence_action));
+    for (int i = 0; i < c->n_fences; i++) {
+        const struct conf_fence *f = &c->fences[i];
+        fprintf(out, "%s %s (%s, level %d, nodes", i ? "," : "", f->name, f->agent, f->level);
+        for (int k = 0, first = 1; k < c->n_nodes; k++)
+            if (f->nodes & (UINT64_C(1) << k)) {
+                fprintf(out, "%s %s", first ? "" : ",", c->nodes[k].name);
+                first = 0;
+            }
+        fprintf(out, ")");
+    }
     conf_format_duration(c->interval, a, sizeof(a));
     conf_format_duration(c->timeout, b, sizeof(b));
     conf_format_duration(c->initial_timeout, d, sizeof(d));
@@ -143,6 +157,26 @@ static void put_wrapped(FILE *out, const char *text)
     fputc('\n', out);
 }
 
+/* Run each fence device's agent for its metadata and check the device's
+ * parameters against it (src/fencing/fence_check.c); print the errors. */
+static bool check_fences(const char *path, const struct conf *c)
+{
+    struct fence_device_info info[CONF_FENCE_MAX];
+    static char err[16384];
+    int n = 0;
+
+    if (fence_check_conf(c, info, err, sizeof(err)) == 0)
+        return true;
+    fprintf(stderr, "%s\n", err);
+    for (const char *p = err; *p; p++)
+        n += *p == '\n';
+    fprintf(stderr,
+            "%s: %d error(s) in the fence devices (checked against this machine's fence "
+            "agents)\n",
+            path, n + 1);
+    return false;
+}
+
 static int config_check(const char *path)
 {
     struct conf *c = calloc(1, sizeof(*c));
@@ -163,6 +197,8 @@ static int config_check(const char *path)
         ctl_print_conf_errors(path, r, diag);
         goto out;
     }
+    if (c->n_fences > 0 && !check_fences(path, c))
+        goto out;
 
     mem = open_memstream(&text, &len);
     if (!mem) {

@@ -17,6 +17,7 @@
 #include "../membership/peer.h"
 #include "../membership/view.h"
 #include "../proto/proto.h"
+#include "fencing.h"
 #include "groups.h"
 
 /* sd-event priorities: lower runs first. Heartbeat work always goes first,
@@ -110,7 +111,8 @@ struct daemon {
     bool memory_locked;
     bool realtime_sched;
 
-    struct daemon_groups groups; /* groups*.c */
+    struct daemon_groups groups;   /* groups*.c */
+    struct daemon_fencing fencing; /* fencing.c */
 
     sd_event_source *sig_term, *sig_int, *sig_hup;
     struct api_server *api;

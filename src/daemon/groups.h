@@ -134,6 +134,13 @@ json_t *groups_status(const struct daemon *d);
 /* groups_place.c */
 /* Every interval: quorum check, then as coordinator decide and send ASSIGN. */
 void groups_tick(struct daemon *d);
+
+/* Whether a group may still be active on node i, as this node knows
+ * (stop-unconfirmed there: docs/groups.md, "Safety rule 2"). */
+bool groups_stop_unconfirmed_on(const struct daemon *d, int i);
+
+/* Node i was fenced (fencing.c): every group counts as stopped there. */
+void groups_node_fenced(struct daemon *d, int i);
 /* Quorum lost or this node is in no view: stop every group at once. */
 void groups_on_quorum_lost(struct daemon *d, const char *how);
 /* An ASSIGN from peer i. */

@@ -123,6 +123,25 @@ static void note_departures(struct daemon *d)
     }
 }
 
+bool groups_stop_unconfirmed_on(const struct daemon *d, int i)
+{
+    for (int g = 0; g < d->conf.n_groups; g++)
+        if (d->groups.stop_unconfirmed[g] & NODE_BIT(i))
+            return true;
+    return false;
+}
+
+void groups_node_fenced(struct daemon *d, int i)
+{
+    for (int g = 0; g < d->conf.n_groups; g++) {
+        if (!(d->groups.stop_unconfirmed[g] & NODE_BIT(i)))
+            continue;
+        d->groups.stop_unconfirmed[g] &= ~NODE_BIT(i);
+        log_notice("group %s: %s was fenced: the group is stopped there", d->conf.groups[g].name,
+                   d->conf.nodes[i].name);
+    }
+}
+
 /* The coordinator's decision for group g: the node it should be on, or
  * WIRE_NONE. */
 static uint8_t decide_group(struct daemon *d, int g, vg_usec_t now)
@@ -241,7 +260,8 @@ void groups_tick(struct daemon *d)
     if (d->conf.n_groups == 0 || d->groups.shutting_down)
         return; /* shutting down: only the stops asked run on */
     note_departures(d);
-    admin_tick(d); /* also without quorum: its commands time out, or are refused */
+    fencing_tick(d); /* also without quorum: it calls off what runs */
+    admin_tick(d);   /* also without quorum: its commands time out, or are refused */
     if (!membership_quorate(d, &how) || !(d->view.members & NODE_BIT(d->self))) {
         d->groups.coordinating = false;
         groups_on_quorum_lost(d, d->view.members ? how : "member of no view");

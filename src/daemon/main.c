@@ -129,7 +129,7 @@ static int load_setup(struct daemon *d)
     }
     d->cluster_id = wire_cluster_id(d->conf.cluster_name);
     randombytes_buf(&d->incarnation, sizeof(d->incarnation));
-    return 0;
+    return fencing_setup(d); /* runs each fence agent's metadata: before the loop */
 }
 
 static int ensure_state_dir(const char *dir)
@@ -219,6 +219,7 @@ static int setup_loop(struct daemon *d)
  * included), or it would hang with the device. */
 static bool teardown(struct daemon *d)
 {
+    fencing_teardown(d);
     groups_stop(d);
     np_stop(d);
     witnesslink_stop(d);

@@ -185,6 +185,7 @@ struct agent_ocf_meta {
     struct agent_ocf_param_meta *params; /* malloc'd, in document order */
     size_t n_params;
     bool has_action[AGENT_ACTION_COUNT];   /* listed under <actions> */
+    bool has_status;                       /* <action name="status"> (fence agents) */
     vg_usec_t timeout[AGENT_ACTION_COUNT]; /* the agent's advised timeout; 0: not said */
     vg_usec_t monitor_interval;            /* advised monitor interval; 0: not said */
 };
@@ -200,6 +201,13 @@ struct agent_ocf_meta {
  * agent_ocf_meta_free. */
 int agent_ocf_meta_parse(const char *xml, size_t len, struct agent_ocf_meta *out, char *err,
                          size_t errlen);
+
+/* The same for the metadata of a fence agent (fence-agents family, the same
+ * XML shape): flags AGENT_META_FENCE lets parameter names hold '-', as they
+ * go on the agent's stdin, not into its environment. */
+#define AGENT_META_FENCE 1u
+int agent_meta_parse(const char *xml, size_t len, unsigned flags, struct agent_ocf_meta *out,
+                     char *err, size_t errlen);
 
 void agent_ocf_meta_free(struct agent_ocf_meta *m);
 

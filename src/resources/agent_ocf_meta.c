@@ -40,6 +40,7 @@ struct meta_reader {
     size_t shortdesc_len;
     bool shortdesc_space, shortdesc_cut;
     int monitor_rank;
+    unsigned flags; /* AGENT_META_* */
     char *err;
     size_t errlen;
 };
@@ -116,6 +117,19 @@ static int parse_bool(struct meta_reader *r, const struct xml_token *t, const ch
                 v);
 }
 
+/* A fence agent's parameter name: [A-Za-z0-9_-] (fence_redfish has
+ * redfish-uri, fence_ilo tls1.0). */
+static bool fence_name_valid(const char *name)
+{
+    if (!name[0])
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
 /* <parameter name=... required=... unique=...> under <parameters>. */
 static int begin_param(struct meta_reader *r, const struct xml_token *t)
 {
@@ -128,7 +142,12 @@ static int begin_param(struct meta_reader *r, const struct xml_token *t)
         return fail(r, t->at, "a <parameter> without a name");
     if (!attr_value(a, name, sizeof(name)))
         return fail(r, t->at, "a parameter name longer than %d characters", AGENT_NAME_MAX - 1);
-    if (!spawn_env_name_valid(name))
+    if ((r->flags & AGENT_META_FENCE) && !fence_name_valid(name))
+        return fail(r, t->at,
+                    "parameter name '%s' cannot be passed on a fence agent's stdin: letters, "
+                    "digits, '_', '-' and '.' only",
+                    name);
+    if (!(r->flags & AGENT_META_FENCE) && !spawn_env_name_valid(name))
         return fail(r, t->at,
                     "parameter name '%s' cannot be passed as OCF_RESKEY_%s: letters, digits and "
                     "'_' only",
@@ -270,6 +289,8 @@ static int action(struct meta_reader *r, const struct xml_token *t)
 
     if (!name)
         return fail(r, t->at, "an <action> without a name");
+    if (attr_value(name, v, sizeof(v)) && strcmp(v, "status") == 0)
+        r->m->has_status = true; /* a fence agent's */
     if (!attr_value(name, v, sizeof(v)) || (a = action_index(v)) < 0)
         return 0;
     if ((e = action_duration(r, t, v, "timeout", &timeout)) < 0 ||
@@ -394,8 +415,15 @@ static int on_end(struct meta_reader *r, const struct xml_token *t)
 int agent_ocf_meta_parse(const char *xml, size_t len, struct agent_ocf_meta *out, char *err,
                          size_t errlen)
 {
+    return agent_meta_parse(xml, len, 0, out, err, errlen);
+}
+
+int agent_meta_parse(const char *xml, size_t len, unsigned flags, struct agent_ocf_meta *out,
+                     char *err, size_t errlen)
+{
     struct agent_ocf_meta m = {0};
-    struct meta_reader r = {.m = &m, .monitor_rank = -1, .err = err, .errlen = errlen};
+    struct meta_reader r = {
+        .m = &m, .monitor_rank = -1, .flags = flags, .err = err, .errlen = errlen};
     struct xml_token t;
     int e;
 

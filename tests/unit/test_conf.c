@@ -936,8 +936,8 @@ static const struct bad bad_files[] = {
     {BASE "[foo]\nbar = 1\n",
      12,
      {"unknown section [foo]",
-      "[cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"] or "
-      "[resource \"GROUP/NAME\"]"},
+      "[cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"], "
+      "[resource \"GROUP/NAME\"] or [fence \"NAME\"]"},
      1},
     {BASE "[]\n", 12, {"empty section header"}, 1},
     {BASE "[node]\nid = 3\n", 12, {"section [node] needs a quoted name", "[node \"alpha\"]"}, 1},
