@@ -496,6 +496,27 @@ static void render_resources(FILE *out, const struct table *t, const json_t *gro
     free(rows);
 }
 
+/* "fencing n1: failed: level 1: ..." for each node this node fences or
+ * fenced; nothing for idle ones. */
+static void render_fencing(FILE *out, const struct table *t)
+{
+    const json_t *nodes = json_object_get(t->status, "nodes");
+    size_t i;
+    const json_t *n;
+
+    if (!json_is_array(nodes))
+        return;
+    json_array_foreach(nodes, i, n)
+    {
+        const json_t *f = json_object_get(n, "fencing");
+        const char *state = get_str(f, "state"), *last = get_str(f, "last");
+        if (!state || strcmp(state, "idle") == 0)
+            continue;
+        fprintf(out, "fencing %s: %s%s%s\n", get_str(n, "name") ? get_str(n, "name") : "?", state,
+                last ? ": " : "", last ? last : "");
+    }
+}
+
 /* One row per group: GROUP STATE NODE, and the coordinator's last
  * placement decision when this node is the coordinator. "groups: none"
  * without groups; nothing when the field is absent. */
@@ -508,6 +529,7 @@ static void render_groups(FILE *out, const struct table *t)
 
     if (fencing && strcmp(fencing, "none") == 0)
         fprintf(out, "fencing: none (UNSAFE: a node that leaves the view counts as stopped)\n");
+    render_fencing(out, t);
     if (!groups)
         return;
     if (!json_is_array(groups) || json_array_size(groups) == 0) {

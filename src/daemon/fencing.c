@@ -87,7 +87,7 @@ static void plan_ended(struct daemon *d, int i)
 
     if (fence_plan_state(&fn->plan) == FENCE_PLAN_FENCED) {
         fn->state = FENCING_DONE;
-        snprintf(fn->last, sizeof(fn->last), "fenced (%s) in %.1f s",
+        snprintf(fn->last, sizeof(fn->last), "%s, confirmed after %.1f s",
                  conf_fence_action_name(d->conf.fence_action),
                  (double)(now - fn->since) / VG_USEC_PER_SEC);
         log_notice("fencing: %s is fenced (%s, confirmed after %.1f s): its groups may start "
@@ -167,6 +167,7 @@ static void start_plan(struct daemon *d, int i, vg_usec_t now)
                     d->conf.fence_action == FENCE_ACT_OFF ? FENCE_ACTION_OFF : FENCE_ACTION_REBOOT);
     fn->state = FENCING_RUNNING;
     fn->since = now;
+    fn->last[0] = '\0';
     fn->plans++;
     log_warn("fencing: %s left the view while a group may still run there: fencing it (%s, %zu "
              "level%s)",

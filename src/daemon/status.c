@@ -81,6 +81,15 @@ static const char *node_state(const struct daemon *d, int i, const char *state)
     return state;
 }
 
+/* What this node did to fence node i (fencing.c): only the coordinator
+ * fences, so the other nodes say idle. */
+static json_t *fencing_json(const struct fencing_node *fn)
+{
+    return json_pack("{s:s, s:o, s:i, s:o}", "state", fencing_state_name(fn->state), "since_mono",
+                     fn->since ? json_real(mono_seconds(fn->since)) : json_null(), "plans",
+                     (int)fn->plans, "last", fn->last[0] ? json_string(fn->last) : json_null());
+}
+
 static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
 {
     const struct conf_node *n = &d->conf.nodes[i];
@@ -109,13 +118,16 @@ static json_t *peer_json(const struct daemon *d, int i, vg_usec_t now)
                 json_array_append_new(on, json_string(d->conf.links[l].name));
         json_object_set_new(sees, d->conf.nodes[j].name, on);
     }
-    return json_pack(
-        "{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name, "id",
-        n->id, "self", 0, "member", (d->view.members & NODE_BIT(i)) != 0, "stood_down",
-        disklink_stood_down(d, i) || d->witness_stood_down[i], "state",
-        node_state(d, i, peer_state_name(p->state)), "since_mono", mono_seconds(p->since),
-        "incarnation", p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
-        "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+    json_t *o =
+        json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:f, s:o, s:o, s:o, s:o, s:I}", "name", n->name,
+                  "id", n->id, "self", 0, "member", (d->view.members & NODE_BIT(i)) != 0,
+                  "stood_down", disklink_stood_down(d, i) || d->witness_stood_down[i], "state",
+                  node_state(d, i, peer_state_name(p->state)), "since_mono", mono_seconds(p->since),
+                  "incarnation", p->inc_known ? hex64(p->incarnation) : json_null(), "links", links,
+                  "link_detail", detail, "sees", sees, "epoch", (json_int_t)p->epoch);
+    if (o)
+        json_object_set_new(o, "fencing", fencing_json(&d->fencing.node[i]));
+    return o;
 }
 
 static json_t *self_json(const struct daemon *d)

@@ -131,6 +131,13 @@ def test_fence_dummy_before_failover(flab):
     assert started is not None
     with open(flab.dummy_status) as f:
         assert f.read() == "off"
+    n1 = [n for n in flab.status("n2")["nodes"] if n["name"] == "n1"][0]
+    assert n1["fencing"]["state"] == "fenced", n1
+    assert n1["fencing"]["last"].startswith("off, confirmed after"), n1
+    assert n1["fencing"]["plans"] == 1, n1
+    n1_on_n3 = [n for n in flab.status("n3")["nodes"] if n["name"] == "n1"][0]
+    assert n1_on_n3["fencing"]["state"] == "idle", n1_on_n3  # only the coordinator fences
+    assert "fencing n1: fenced: off, confirmed after" in flab.status_text("n2")
     tl = flab.probe_vip(flab.vip_ip, 0.5)
     tl.assert_single_holder()
     assert tl.macs() == {flab.mac("n2", "lan1")}, tl.summary()
@@ -173,8 +180,13 @@ def test_all_devices_fail_group_stays_down(flab):
     assert tl.macs() <= {mac1}, tl.summary()
     line = log_lines(flab, "n2")[first_line(log_lines(flab, "n2"), r"n1 could not be fenced")]
     assert "level 1: off of n1 by broken" in line and "its groups stay down" in line, line
-    g = web(flab.status("n2"))
+    st = flab.status("n2")
+    g = web(st)
     assert g.get("state") != "online", g
+    n1 = [n for n in st["nodes"] if n["name"] == "n1"][0]
+    # read well within the 10 s before the next try
+    assert n1["fencing"]["state"] == "failed", n1
+    assert "level 1: off of n1 by broken" in n1["fencing"]["last"], n1
 
 
 def test_bad_device_is_refused_at_start(flab):

@@ -215,6 +215,35 @@ static void test_admin_state(void **state)
     json_decref(st);
 }
 
+/* A node being fenced, fenced or whose fencing failed gets a line; idle
+ * ones and a status without the field get none. */
+static void test_fencing(void **state)
+{
+    json_t *st = load(canned);
+    json_t *nodes = json_object_get(st, "nodes");
+    json_t *n1 = json_array_get(nodes, 1);
+    char *out = render(st);
+
+    assert_null(strstr(out, "fencing "));
+    free(out);
+    json_object_set_new(n1, "fencing",
+                        json_pack("{s:s, s:i, s:s}", "state", "failed", "plans", 2, "last",
+                                  "level 1: off of beta by ipmi: timed out (attempt 3 of 3)"));
+    out = render(st);
+    assert_non_null(strstr(out, "fencing beta: failed: level 1: off of beta by ipmi: timed out "
+                                "(attempt 3 of 3)\n"));
+    free(out);
+    json_object_set_new(n1, "fencing", json_pack("{s:s, s:n}", "state", "fencing", "last"));
+    out = render(st);
+    assert_non_null(strstr(out, "fencing beta: fencing\n"));
+    free(out);
+    json_object_set_new(n1, "fencing", json_pack("{s:s}", "state", "idle"));
+    out = render(st);
+    assert_null(strstr(out, "fencing beta"));
+    free(out);
+    json_decref(st);
+}
+
 /* Each resource's state here and its last monitor, in a table under the
  * groups, with the reason of a monitor that did not pass; nothing from a
  * vigild whose resources have no state; "?" for fields of the wrong type. */
@@ -541,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_format_age),
         cmocka_unit_test(test_admin_state),
         cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_fencing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
