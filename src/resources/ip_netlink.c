@@ -255,6 +255,53 @@ int res_ip_get_link(int ifindex, const char *name, struct res_ip_link *out, char
     return 0;
 }
 
+struct mac_dump {
+    uint8_t (*macs)[RES_IP_ETH_ALEN];
+    size_t max, n;
+};
+
+/* Keep the MAC of one RTM_NEWLINK of an Ethernet-like link, once. */
+static int mac_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct mac_dump *d = data;
+    struct res_ip_link link;
+
+    if (link_cb(nlh, &link) != MNL_CB_OK || !link.ethernet)
+        return MNL_CB_OK;
+    for (size_t i = 0; i < d->n; i++)
+        if (memcmp(d->macs[i], link.mac, RES_IP_ETH_ALEN) == 0)
+            return MNL_CB_OK;
+    if (d->n < d->max)
+        memcpy(d->macs[d->n++], link.mac, RES_IP_ETH_ALEN);
+    return MNL_CB_OK;
+}
+
+int res_ip_list_macs(uint8_t (*macs)[RES_IP_ETH_ALEN], size_t max, size_t *n, char *err,
+                     size_t errlen)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    struct ifinfomsg *ifi;
+    struct mac_dump d = {.macs = macs, .max = max};
+    struct nl nl;
+    int rc;
+
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+    ifi->ifi_family = AF_UNSPEC;
+    rc = nl_open(&nl);
+    if (rc == 0) {
+        rc = nl_talk(&nl, nlh, mac_cb, &d);
+        nl_close(&nl);
+    }
+    if (rc < 0)
+        return errbuf_fail(err, errlen, rc, "cannot list the interfaces of this node: %s",
+                           strerror(-rc));
+    *n = d.n;
+    return 0;
+}
+
 int res_ip_resolve(const struct res_ip *ip, struct res_ip_link *out, char *err, size_t errlen)
 {
     struct res_ip_ifaddr *list = NULL;
