@@ -31,10 +31,10 @@ import time
 import pytest
 
 import vigil_lab
+from test_groups import ALL3, app_file, log_text, web
 
 vigil_lab.skip_unless_ready()
 
-ALL3 = ("n1", "n2", "n3")
 FAILURE_TIMEOUT = 5.0
 
 
@@ -75,20 +75,6 @@ def clab():
         problems = lab.close()
     if problems:
         pytest.fail("problems while cleaning up:\n" + "\n".join(problems), pytrace=False)
-
-
-def web(status):
-    groups = status.get("groups") or []
-    return groups[0] if groups else {}
-
-
-def log_text(lab, node):
-    with open(lab.nodes[node].log, errors="replace") as f:
-        return f.read()
-
-
-def app_file(lab, node):
-    return os.path.join(lab.nodes[node].state_dir, "app.run")
 
 
 def refusal(lab, node, mac):

@@ -1315,6 +1315,18 @@ static struct runner_resource *add_probed_ip(struct fx *f, long window_ms)
     return d;
 }
 
+/* Turn the loop until the fake has opened n probes (bounded by LIMIT_MS). */
+static void wait_probes_opened(struct fx *f, int n)
+{
+    vg_usec_t deadline = clock_now() + LIMIT_MS * MS;
+
+    while (fake.probe_open < n) {
+        if (clock_now() >= deadline)
+            fail_msg("%d probes opened, not %d, within %d ms", fake.probe_open, n, LIMIT_MS);
+        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    }
+}
+
 /* Silence for the window: RES_IP_PROBE_COUNT probes evenly spaced over it,
  * then add and announce; the loop ran meanwhile (the next resource waits,
  * the probe's socket is closed before the address is added). */
@@ -1405,8 +1417,7 @@ static void test_ip_probe_stop(void **state)
     make_runner(f);
     start_ok(f);
     wait_state(f, RUNNER_STARTING);
-    while (fake.probe_open == 0)
-        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    wait_probes_opened(f, 1);
     agent_run_for(f->ev, 50);
     t0 = clock_now();
     runner_stop(f->r);
@@ -1429,12 +1440,10 @@ static void test_ip_probe_stop(void **state)
      * again (and is called off by the next stop) */
     mark = f->n_evs;
     start_ok(f);
-    while (fake.probe_open < 2)
-        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    wait_probes_opened(f, 2);
     runner_stop(f->r);
     start_ok(f);
-    while (fake.probe_open < 3)
-        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    wait_probes_opened(f, 3);
     assert_int_equal(fake.probe_closed, 2);
     assert_int_equal(runner_state(f->r), RUNNER_STARTING);
     runner_stop(f->r);
@@ -1445,8 +1454,7 @@ static void test_ip_probe_stop(void **state)
 
     /* forgotten while probing: the probe is closed with the runner */
     start_ok(f);
-    while (fake.probe_open < 4)
-        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    wait_probes_opened(f, 4);
     runner_free(f->r);
     f->r = NULL;
     assert_int_equal(fake.probe_closed, 4);
