@@ -1,16 +1,19 @@
 """An `ip` resource refuses an address that another machine already holds
-(issue 5; docs/groups.md, "The ip resource's probe"): 3 nodes, lan1 (IPv4)
-and lan2 (IPv6), interval 100ms, timeout 500ms, a client namespace on lan1
-that records every 10 ms which MAC answers for the VIP (vip_probe.py,
-vip_timeline.py), `fencing = none`.
+(issue 5; docs/groups.md, "The ip adapter", the probe before start): 3
+nodes, lan1 (IPv4) and lan2 (IPv6), interval 100ms, timeout 500ms,
+`fencing = none`, a client namespace on the VIP's link that records every
+10 ms which MAC answers for the VIP (vip_probe.py, vip_timeline.py). Run
+for IPv4 (the VIP on lan1: ARP probes) and IPv6 (on lan2: DAD neighbour
+solicitations).
 
 The group `web` (nodes n1, n2, n3; migration-threshold 1, failure-timeout
-5s): the VIP (host 220 of lan1's network, default probe-timeout) and an
-exec resource after it. The client namespace holds the VIP before the
-cluster starts, on a second interface `squat` of its own on lan1's bridge
-(the prober in the client sends from its `lan1`, and a kernel does not
-answer the frames its own namespace sends; arp_ignore=1 in the client so
-that only `squat` answers for it, with its MAC, "the client's MAC" below):
+5s): the VIP (host 220 of the link's network, default probe-timeout) and
+an exec resource after it. The client namespace holds the VIP before the
+cluster starts, on a second interface `squat` of its own on the link's
+bridge (the prober in the client sends from the client's own interface, and
+a kernel does not answer the frames its own namespace sends; arp_ignore=1
+in the client so that only `squat` answers for it, with its MAC, "the
+client's MAC" below):
 
   - every node in turn probes, hears the client answer, and fails the start
     of the VIP with an event naming the group, resource, node, address, the
@@ -60,14 +63,16 @@ monitor = test -f %(run)s || exit 7
 """ % {"vip": vip, "run": run, "ft": FAILURE_TIMEOUT}
 
 
-@pytest.fixture
-def clab():
+@pytest.fixture(params=["lan1", "lan2"], ids=["ipv4", "ipv6"])
+def clab(request):
     why = vigil_lab.missing_requirements()
     if why:
         pytest.skip(why)
-    lab = vigil_lab.Lab(3, interval="100ms", timeout="500ms", start=False, client="lan1")
+    link = request.param
+    lab = vigil_lab.Lab(3, interval="100ms", timeout="500ms", start=False, client=link)
     try:
-        lab.vip = lab.vip_addr()
+        lab.vip_link = link
+        lab.vip = lab.vip_addr(link=link)
         lab.vip_ip = lab.vip.split("/")[0]
         lab.write_config(group_config(lab, lab.vip))
         yield lab
@@ -79,9 +84,9 @@ def clab():
 
 def refusal(lab, node, mac):
     return ("group web on %s: resource vip did not start" % node,
-            "start of web/vip (ip %s on lan1) failed: another machine holds %s (it answered "
-            "from %s on lan1): not taking it; free the address on that machine or change the "
-            "resource's address" % (lab.vip, lab.vip_ip, mac))
+            "start of web/vip (ip %s on %s) failed: another machine holds %s (it answered "
+            "from %s on %s): not taking it; free the address on that machine or change the "
+            "resource's address" % (lab.vip, lab.vip_link, lab.vip_ip, mac, lab.vip_link))
 
 
 def refused_on(lab, node, mac):
@@ -90,22 +95,25 @@ def refused_on(lab, node, mac):
 
 
 def squat(lab):
-    """The client's second interface on lan1's bridge (port `clsq` of br0 in
-    the switch namespace), holding the VIP; returns its MAC. Both ends live
-    in the lab's namespaces, removed with them."""
+    """The client's second interface on the VIP link's bridge (port `clsq` of
+    br<k> in the switch namespace), holding the VIP; returns its MAC. Both
+    ends live in the lab's namespaces, removed with them."""
     ns, sw = lab.client_ns, lab.switch_ns
+    bridge = "br%d" % [name for name, _ in lab.links].index(lab.vip_link)
     lab.exec_in(ns, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"])
     lab.exec_in(ns, ["ip", "link", "add", "squat", "type", "veth", "peer", "name", "clsq",
                      "netns", sw])
-    lab.exec_in(sw, ["ip", "link", "set", "clsq", "master", "br0"])
+    lab.exec_in(sw, ["ip", "link", "set", "clsq", "master", bridge])
     lab.exec_in(sw, ["ip", "link", "set", "clsq", "up"])
-    lab.exec_in(ns, ["ip", "addr", "add", lab.vip, "dev", "squat"])
+    lab.exec_in(ns, ["ip", "addr", "add", lab.vip, "dev", "squat"]
+                + (["nodad"] if ":" in lab.vip else []))
     lab.exec_in(ns, ["ip", "link", "set", "squat", "up"])
     return lab.mac("client", "squat")
 
 
 def test_address_held_by_another_machine(clab):
     lab = clab
+    link = lab.vip_link
     cmac = squat(lab)
     probe = lab.probe_vip(lab.vip_ip, 60, wait=False)
     probe.wait_until(lambda tl: cmac in tl.macs(), 3, "the client answering for the VIP")
@@ -135,7 +143,7 @@ def test_address_held_by_another_machine(clab):
     # the client lets it go: n1's count expires and n1 takes it, no command needed
     t_free = time.monotonic()
     lab.exec_in(lab.client_ns, ["ip", "addr", "del", lab.vip, "dev", "squat"])
-    mac1 = lab.mac("n1", "lan1")
+    mac1 = lab.mac("n1", link)
     probe.wait_until(lambda t: mac1 in t.macs(), FAILURE_TIMEOUT + 10, "n1 answering for the VIP")
     t_n1 = time.monotonic()
 
