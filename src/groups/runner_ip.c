@@ -222,6 +222,8 @@ static void probe_failed(struct runner_res *x, const char *err)
     enum agent_outcome o;
 
     probe_warn(x, err);
+    if (!x->ip.probing)
+        return; /* the event's callback called it off or freed the runner */
     probe_close(x);
     o = add_and_announce(x, "not probed (see the warning), ", reason, sizeof(reason));
     start_end(x, o, reason);
@@ -396,6 +398,12 @@ static bool ip_start(struct runner_res *x, enum agent_outcome *o, char *reason, 
     }
     if (rc < 0) {
         probe_warn(x, err);
+        if (x->r->freed) { /* by the event's callback: add nothing any more */
+            snprintf(reason, len, "%s: not done, the runner is gone",
+                     label(x, AGENT_ACTION_START, what, sizeof(what)));
+            *o = AGENT_CANNOT_RUN;
+            return true;
+        }
         *o = add_and_announce(x, "not probed (see the warning), ", reason, len);
         return true;
     }

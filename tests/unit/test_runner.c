@@ -52,6 +52,7 @@ struct fx {
     size_t n_evs;
     size_t mark; /* wait_state looks at events from here */
     bool free_on_running;
+    bool free_on_warning;
 };
 
 static void on_event(struct runner *r, const struct runner_event *e, void *userdata)
@@ -78,7 +79,8 @@ static void on_event(struct runner *r, const struct runner_event *e, void *userd
         assert_int_not_equal(e->state, e->old_state);
     else
         assert_int_equal(e->state, e->old_state);
-    if (f->free_on_running && e->kind == RUNNER_EV_STATE && e->state == RUNNER_RUNNING) {
+    if ((f->free_on_running && e->kind == RUNNER_EV_STATE && e->state == RUNNER_RUNNING) ||
+        (f->free_on_warning && e->kind == RUNNER_EV_WARNING)) {
         runner_free(r);
         f->r = NULL;
     }
@@ -1507,6 +1509,19 @@ static void test_ip_probe_edges(void **state)
     assert_true(fake.present);
     assert_int_equal(fake.probe_open, fake.probe_closed);
     assert_int_equal(failures_now(f), 0);
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+
+    /* the runner freed from the warning's callback: nothing is added */
+    f->free_on_warning = true;
+    fake.log[0] = '\0';
+    start_ok(f);
+    for (int i = 0; i < 100 && f->r; i++)
+        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    assert_null(f->r);
+    assert_false(fake.present);
+    assert_string_equal(fake.log, "resolve check probe unprobe");
+    assert_int_equal(fake.probe_open, fake.probe_closed);
 }
 
 /* ---- ip: the real primitives, as root, in a network namespace ---- */
