@@ -389,6 +389,14 @@ static bool ip_start(struct runner_res *x, enum agent_outcome *o, char *reason, 
         *o = add_and_announce(x, how, reason, len);
         return true;
     }
+    if (!x->r->want_run) {
+        /* a stop came before the probe began: do not make it wait the window */
+        x->ip.called_off = true;
+        snprintf(reason, len, "%s: called off before the probe (a stop came), nothing added",
+                 label(x, AGENT_ACTION_START, what, sizeof(what)));
+        *o = AGENT_OK;
+        return true;
+    }
     err[0] = '\0';
     rc = probe_begin(x, err, sizeof(err));
     if (rc == -EOPNOTSUPP) {

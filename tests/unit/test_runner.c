@@ -1454,6 +1454,18 @@ static void test_ip_probe_stop(void **state)
     assert_int_equal(count_events(f, RUNNER_EV_START_FAILED, mark), 0);
     assert_false(fake.present);
 
+    /* a stop before the probe began (its start still deferred): no probe */
+    start_ok(f);
+    wait_state(f, RUNNER_STARTING);
+    runner_stop(f->r);
+    e = wait_event(f, RUNNER_EV_ACTION, -1);
+    assert_string_equal(e->message, "group web on alpha: start of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): called off before the probe (a stop came), nothing "
+                                    "added");
+    wait_state(f, RUNNER_STOPPED);
+    assert_int_equal(fake.probe_open, 3);
+    assert_false(fake.present);
+
     /* forgotten while probing: the probe is closed with the runner */
     start_ok(f);
     wait_probes_opened(f, 4);
