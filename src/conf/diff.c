@@ -308,6 +308,10 @@ static void diff_resource_type(const struct conf *a, const struct conf_resource 
         if (x->ip.announce_count != y->ip.announce_count)
             note(d, "resource '%s' announce-count changed from %d to %d", name,
                  x->ip.announce_count, y->ip.announce_count);
+        if (x->ip.probe_timeout != y->ip.probe_timeout)
+            note(d, "resource '%s' probe-timeout changed from %s to %s", name,
+                 time_text(x->ip.probe_timeout, "0", s1, sizeof(s1)),
+                 time_text(y->ip.probe_timeout, "0", s2, sizeof(s2)));
         break;
     case CONF_RES_EXEC:
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

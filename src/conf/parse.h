@@ -90,6 +90,7 @@ enum res_key {
     RK_ADDRESS,
     RK_INTERFACE,
     RK_ANNOUNCE_COUNT,
+    RK_PROBE_TIMEOUT,
     RK_START,
     RK_STOP,
     RK_MONITOR,

@@ -174,6 +174,18 @@ static void set_ip(struct conf_parser *p, const char *key, const char *value)
         conf_key_err(p, key, "%s", err);
 }
 
+/* probe-timeout: 0 (no probe) or RES_IP_PROBE_TIMEOUT_MIN..MAX. */
+static void set_probe_timeout(struct conf_parser *p, const char *key, const char *value)
+{
+    vg_usec_t v;
+
+    if (conf_parse_duration_or_zero(value, &v) == 0 && v == 0)
+        cur(p)->ip.probe_timeout = 0;
+    else
+        conf_set_duration(p, key, value, &cur(p)->ip.probe_timeout, RES_IP_PROBE_TIMEOUT_MIN,
+                          RES_IP_PROBE_TIMEOUT_MAX);
+}
+
 /* A command: printable text; it stays in the pool where it is. */
 static void set_command(struct conf_parser *p, const char *key, const char *value)
 {
@@ -257,6 +269,8 @@ static const struct key_def res_keys[RK_COUNT] = {
     [RK_INTERFACE] = {"interface", "an interface name, e.g. eth0", set_ip, T_IP},
     [RK_ANNOUNCE_COUNT] = {"announce-count", "a number from 0 to " STR(RES_IP_ANNOUNCE_COUNT_MAX),
                            set_ip, T_IP},
+    [RK_PROBE_TIMEOUT] = {"probe-timeout", "a duration from 10ms to 10s, e.g. 200ms (0: no probe)",
+                          set_probe_timeout, T_IP},
     [RK_START] = {"start", COMMAND_EXPECT, set_command, T_EXEC},
     [RK_STOP] = {"stop", COMMAND_EXPECT, set_command, T_EXEC},
     [RK_MONITOR] = {"monitor", COMMAND_EXPECT, set_command, T_EXEC},

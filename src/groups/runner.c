@@ -308,6 +308,13 @@ static void start_done(struct runner *r, struct runner_res *x, enum agent_outcom
     char count[96];
 
     x->active = true; /* a failed or timed-out start may have left part of it running */
+    if (o == AGENT_OK && runner_ip_called_off(x)) {
+        /* a stop came during its probe: not started, no failure; step()
+         * stops what was started, or starts x again if a start came too */
+        runner_emit(r, RUNNER_EV_ACTION, LOG_LVL_INFO, x, "group %s on %s: %s", r->name, r->node,
+                    reason);
+        return;
+    }
     if (o == AGENT_OK) {
         runner_emit(r, RUNNER_EV_ACTION, LOG_LVL_INFO, x, "group %s on %s: %s", r->name, r->node,
                     reason);
@@ -468,6 +475,8 @@ int runner_start(struct runner *r, char *err, size_t errlen)
 void runner_stop(struct runner *r)
 {
     r->want_run = false;
+    if (r->phase == PHASE_STARTING && r->seq_busy && r->busy < r->n)
+        runner_ip_call_off(&r->res[r->busy]); /* an ip start still probing ends now */
     if (r->phase == PHASE_PROBING)
         r->probe_abort = true;
     if (r->probe_asked) {

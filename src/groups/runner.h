@@ -36,7 +36,7 @@ struct runner_resource {
     const char *name; /* unique in the group */
     enum runner_kind kind;
     union {
-        struct res_ip ip;             /* RUNNER_IP: address, interface, announce_count */
+        struct res_ip ip;             /* RUNNER_IP: address, interface, announce, probe */
         struct agent_exec exec;       /* RUNNER_EXEC: start, stop and monitor commands */
         struct agent_ocf ocf;         /* RUNNER_OCF: provider, type, parameters (root, instance) */
         struct agent_systemd systemd; /* RUNNER_SYSTEMD: the unit (systemctl) */
@@ -69,6 +69,12 @@ struct runner_ip_ops {
                          const struct res_ip_link *link, char *err, size_t errlen);
     int (*announce_round)(struct res_ip_announce *a, char *err, size_t errlen);
     void (*announce_close)(struct res_ip_announce *a);
+    /* the probe before start (res_ip_probe_*): the runner watches p->s.fd */
+    int (*probe_start)(struct res_ip_probe *p, const struct res_ip_addr *vip,
+                       const struct res_ip_link *link, char *err, size_t errlen);
+    int (*probe_send)(struct res_ip_probe *p, char *err, size_t errlen);
+    int (*probe_read)(struct res_ip_probe *p, char *err, size_t errlen);
+    void (*probe_close)(struct res_ip_probe *p);
 };
 
 extern const struct runner_ip_ops runner_ip_netlink;

@@ -25,8 +25,9 @@ static void on_agent_done(struct agent_op *op, const struct agent_result *res, v
     runner_leave(r);
 }
 
-/* The deferred half: an ip action, or the report of an agent that could not
- * be launched. */
+/* The deferred half: an ip action (a start that probes ends later, from the
+ * ip adapter), or the report of an agent that could not be launched, or of
+ * an ip start called off. */
 static int on_defer(sd_event_source *s, void *userdata)
 {
     struct runner_res *x = userdata;
@@ -36,14 +37,17 @@ static int on_defer(sd_event_source *s, void *userdata)
 
     if (!x->in_flight || x->op)
         return 0;
-    x->in_flight = false;
     runner_enter(r);
     if (x->d.kind == RUNNER_IP && !x->early_reason[0]) {
-        o = runner_ip_run(x, x->action, reason, sizeof(reason));
+        if (!runner_ip_run(x, x->action, &o, reason, sizeof(reason))) {
+            runner_leave(r); /* still in flight: the ip adapter reports its end */
+            return 0;
+        }
     } else {
         o = x->early_outcome;
         snprintf(reason, sizeof(reason), "%s", x->early_reason);
     }
+    x->in_flight = false;
     runner_action_done(x, x->action, o, reason);
     runner_leave(r);
     return 0;
@@ -132,6 +136,7 @@ void runner_action_cancel(struct runner_res *x)
     }
     if (x->defer)
         sd_event_source_set_enabled(x->defer, SD_EVENT_OFF);
+    runner_ip_cancel(x);
     x->in_flight = false;
 }
 

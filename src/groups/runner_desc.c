@@ -47,6 +47,17 @@ static int check_resource(const struct runner_group *g, size_t i, const struct r
         if (d->ip.announce_count < 0 || d->ip.announce_count > RES_IP_ANNOUNCE_COUNT_MAX)
             return errbuf_fail(err, errlen, -EINVAL, "%s: announce-count %d is not 0 to %d", where,
                                d->ip.announce_count, RES_IP_ANNOUNCE_COUNT_MAX);
+        if (d->ip.probe_timeout > RES_IP_PROBE_TIMEOUT_MAX)
+            return errbuf_fail(err, errlen, -EINVAL,
+                               "%s: probe-timeout %llu ms is more than the %llu ms allowed", where,
+                               (unsigned long long)(d->ip.probe_timeout / VG_USEC_PER_MSEC),
+                               (unsigned long long)(RES_IP_PROBE_TIMEOUT_MAX / VG_USEC_PER_MSEC));
+        if (d->ip.probe_timeout && (!cb->ip->probe_start || !cb->ip->probe_send ||
+                                    !cb->ip->probe_read || !cb->ip->probe_close))
+            return errbuf_fail(err, errlen, -EOPNOTSUPP,
+                               "%s: a probe-timeout, but this runner has no way to probe the "
+                               "network",
+                               where);
         return 0;
     case RUNNER_EXEC:
         return agent_exec_validate(&d->exec, where, err, errlen);

@@ -6,7 +6,7 @@
  * runner_event.c  events, state changes and their messages, names
  * runner_action.c one action of one resource, whatever its kind, reported
  *                 from the loop; monitor timers
- * runner_ip.c     the ip adapter: resolve + add + announce, del, check
+ * runner_ip.c     the ip adapter: resolve + probe + add + announce, del, check
  * runner_desc.c   checking and copying a group description
  * runner_res_status.c what status shows of each resource */
 #ifndef VIGIL_RUNNER_INTERNAL_H
@@ -21,9 +21,15 @@ struct runner_ip_state {
     bool have_link; /* link is where start put the address (or a probe found it) */
     struct res_ip_link link;
     bool nothing_added; /* the last start failed before adding it: a stop has nothing to do */
+    bool called_off;    /* ... because a stop came during its probe */
     bool announcing;    /* ann is open and ann_timer sends the remaining rounds */
     struct res_ip_announce ann;
     sd_event_source *ann_timer;
+    bool probing; /* a start listens for another holder: probe is open, watched by */
+    struct res_ip_probe probe;
+    sd_event_source *probe_io;    /* its socket */
+    sd_event_source *probe_timer; /* the next probe to send, or the end of the window */
+    vg_usec_t probe_began;        /* loop time of the first probe */
 };
 
 /* Where an action of one resource is. */
@@ -152,11 +158,18 @@ void runner_monitor_disarm(struct runner_res *x);
 /* Everything of x that lives in the loop: action, timers, announcer. */
 void runner_res_release(struct runner_res *x);
 
-/* runner_ip.c: each runs the ip action now (quick netlink round trips) and
- * says how it ended, with a reason in the agents' style. */
-enum agent_outcome runner_ip_run(struct runner_res *x, enum agent_action a, char *reason,
-                                 size_t len);
-void runner_ip_release(struct runner_res *x); /* stop announcing */
+/* runner_ip.c: runs the ip action (quick netlink round trips) and says how
+ * it ended in *o, with a reason in the agents' style; true. A start that
+ * probes the network first returns false: it ends later from the loop,
+ * through runner_action_done. */
+bool runner_ip_run(struct runner_res *x, enum agent_action a, enum agent_outcome *o, char *reason,
+                   size_t len);
+/* A stop came while x starts: a start still probing ends now (deferred),
+ * having added nothing; runner_ip_called_off(x) then says so. */
+void runner_ip_call_off(struct runner_res *x);
+bool runner_ip_called_off(const struct runner_res *x);
+void runner_ip_cancel(struct runner_res *x);  /* forget a probe under way: no report */
+void runner_ip_release(struct runner_res *x); /* stop announcing and probing */
 
 /* runner_desc.c */
 int runner_desc_check(const struct runner_group *g, const char *node,

@@ -12,4 +12,8 @@ const struct runner_ip_ops runner_ip_netlink = {
     .announce_open = res_ip_announce_open,
     .announce_round = res_ip_announce_round,
     .announce_close = res_ip_announce_close,
+    .probe_start = res_ip_probe_start,
+    .probe_send = res_ip_probe_send,
+    .probe_read = res_ip_probe_read,
+    .probe_close = res_ip_probe_close,
 };

@@ -78,6 +78,29 @@ static void nl_close(struct nl *nl)
     mnl_socket_close(nl->sock);
 }
 
+/* Dump every object of a GET request (RTM_GETADDR, RTM_GETLINK) of family
+ * through cb, on a socket of its own. hdrlen is the request's family header
+ * (struct ifaddrmsg, struct ifinfomsg: both begin with the family byte). */
+static int nl_dump(uint16_t type, size_t hdrlen, uint8_t family, mnl_cb_t cb, void *data)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    uint8_t *hdr;
+    struct nl nl;
+    int rc;
+
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    hdr = mnl_nlmsg_put_extra_header(nlh, hdrlen);
+    hdr[0] = family;
+    rc = nl_open(&nl);
+    if (rc < 0)
+        return rc;
+    rc = nl_talk(&nl, nlh, cb, data);
+    nl_close(&nl);
+    return rc;
+}
+
 /* ---- addresses ---- */
 
 struct addr_dump {
@@ -154,22 +177,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 /* Every address of family (on ifindex, or everywhere when 0). */
 static int dump_addrs(int family, int ifindex, struct res_ip_ifaddr **list, size_t *n)
 {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifaddrmsg *ifa;
     struct addr_dump d = {.family = family, .ifindex = ifindex};
-    struct nl nl;
-    int rc;
+    int rc = nl_dump(RTM_GETADDR, sizeof(struct ifaddrmsg), (uint8_t)family, addr_cb, &d);
 
-    nlh->nlmsg_type = RTM_GETADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-    ifa->ifa_family = (uint8_t)family;
-    rc = nl_open(&nl);
-    if (rc < 0)
-        return rc;
-    rc = nl_talk(&nl, nlh, addr_cb, &d);
-    nl_close(&nl);
     if (rc == 0)
         rc = d.rc;
     if (rc < 0) {
@@ -252,6 +262,40 @@ int res_ip_get_link(int ifindex, const char *name, struct res_ip_link *out, char
         rc = -EIO;
     if (rc < 0)
         return errbuf_fail(err, errlen, rc, "cannot read interface %s: %s", which, strerror(-rc));
+    return 0;
+}
+
+struct mac_dump {
+    uint8_t (*macs)[RES_IP_ETH_ALEN];
+    size_t max, n;
+};
+
+/* Keep the MAC of one RTM_NEWLINK of an Ethernet-like link, once. */
+static int mac_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct mac_dump *d = data;
+    struct res_ip_link link;
+
+    if (link_cb(nlh, &link) != MNL_CB_OK || !link.ethernet)
+        return MNL_CB_OK;
+    for (size_t i = 0; i < d->n; i++)
+        if (memcmp(d->macs[i], link.mac, RES_IP_ETH_ALEN) == 0)
+            return MNL_CB_OK;
+    if (d->n < d->max)
+        memcpy(d->macs[d->n++], link.mac, RES_IP_ETH_ALEN);
+    return MNL_CB_OK;
+}
+
+int res_ip_list_macs(uint8_t (*macs)[RES_IP_ETH_ALEN], size_t max, size_t *n, char *err,
+                     size_t errlen)
+{
+    struct mac_dump d = {.macs = macs, .max = max};
+    int rc = nl_dump(RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, mac_cb, &d);
+
+    if (rc < 0)
+        return errbuf_fail(err, errlen, rc, "cannot list the interfaces of this node: %s",
+                           strerror(-rc));
+    *n = d.n;
     return 0;
 }
 

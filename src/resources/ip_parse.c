@@ -16,6 +16,7 @@ void res_ip_init(struct res_ip *ip)
 {
     memset(ip, 0, sizeof(*ip));
     ip->announce_count = RES_IP_ANNOUNCE_COUNT_DEFAULT;
+    ip->probe_timeout = RES_IP_PROBE_TIMEOUT_DEFAULT;
 }
 
 bool res_ip_same_net(int family, const uint8_t *a, const uint8_t *b, unsigned prefix)

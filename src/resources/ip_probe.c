@@ -199,6 +199,12 @@ int res_ip_probe_start(struct res_ip_probe *p, const struct res_ip_addr *vip,
             err, errlen, rc, "cannot open a packet socket to probe for %s on %s: %s%s", text,
             link->name, strerror(-rc), rc == -EPERM ? " (vigild needs root or CAP_NET_RAW)" : "");
     }
+    if (res_ip_list_macs(p->own, RES_IP_PROBE_OWN_MAX, &p->n_own, err, errlen) < 0 ||
+        p->n_own == 0) {
+        /* the link's own MAC is filtered anyway (res_ip_arp_conflict) */
+        p->n_own = 0;
+        err[0] = '\0';
+    }
     rc = res_ip_probe_send(p, err, errlen);
     if (rc < 0)
         res_ip_probe_close(p);
@@ -237,6 +243,15 @@ int res_ip_probe_send(struct res_ip_probe *p, char *err, size_t errlen)
     return 0;
 }
 
+/* Is mac one of this host's (the answer of our own kernel on another link)? */
+static bool is_own(const struct res_ip_probe *p, const uint8_t mac[RES_IP_ETH_ALEN])
+{
+    for (size_t i = 0; i < p->n_own && i < RES_IP_PROBE_OWN_MAX; i++)
+        if (memcmp(p->own[i], mac, RES_IP_ETH_ALEN) == 0)
+            return true;
+    return false;
+}
+
 int res_ip_probe_read(struct res_ip_probe *p, char *err, size_t errlen)
 {
     const struct res_ip_sock *s = &p->s;
@@ -244,6 +259,7 @@ int res_ip_probe_read(struct res_ip_probe *p, char *err, size_t errlen)
     char text[RES_IP_TEXT_MAX];
 
     for (int i = 0; i < PROBE_READ_MAX; i++) {
+        uint8_t peer[RES_IP_ETH_ALEN];
         struct sockaddr_ll from;
         socklen_t fromlen = sizeof(from);
         ssize_t n = recvfrom(s->fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &fromlen);
@@ -264,11 +280,15 @@ int res_ip_probe_read(struct res_ip_probe *p, char *err, size_t errlen)
         if (from.sll_ifindex != s->ifindex || from.sll_pkttype == PACKET_OUTGOING)
             continue;
         if (s->family == AF_INET)
-            hit = res_ip_arp_conflict(frame, (size_t)n, s->addr, s->mac, p->peer);
+            hit = res_ip_arp_conflict(frame, (size_t)n, s->addr, s->mac, peer);
         else
-            hit = res_ip_na_conflict(frame, (size_t)n, s->addr, s->mac, p->peer);
-        if (hit)
+            hit = res_ip_na_conflict(frame, (size_t)n, s->addr, s->mac, peer);
+        if (hit && is_own(p, peer)) {
+            p->own_answers++;
+        } else if (hit && p->result != RES_IP_PROBE_IN_USE) {
+            memcpy(p->peer, peer, RES_IP_ETH_ALEN);
             p->result = RES_IP_PROBE_IN_USE;
+        }
     }
     return 0;
 }

@@ -33,6 +33,14 @@
 #define RES_IP_TEXT_MAX (INET6_ADDRSTRLEN + 4)            /* "ADDR/PREFIX" with the NUL */
 #define RES_IP_MAC_TEXT_MAX 18                            /* "aa:bb:cc:dd:ee:ff" with the NUL */
 #define RES_IP_ETH_ALEN 6
+/* probe-timeout: how long start listens for another holder before adding
+ * the address (0: no probe). It adds to every failover, so it is short: a
+ * machine on the same segment answers an ARP or DAD probe within
+ * milliseconds; 200 ms covers a loaded host and a busy bridge. */
+#define RES_IP_PROBE_TIMEOUT_DEFAULT (200 * VG_USEC_PER_MSEC)
+#define RES_IP_PROBE_TIMEOUT_MIN (10 * VG_USEC_PER_MSEC) /* but 0 */
+#define RES_IP_PROBE_TIMEOUT_MAX (10 * VG_USEC_PER_SEC)
+#define RES_IP_PROBE_COUNT 3 /* probes sent over the window, evenly spaced (RFC 5227: 3) */
 
 /* An address with its prefix length; bytes in network order (4 used for IPv4). */
 struct res_ip_addr {
@@ -46,9 +54,11 @@ struct res_ip {
     struct res_ip_addr addr;     /* `address = ADDR/PREFIX`, required */
     char interface[IF_NAMESIZE]; /* `interface =`; "": the one whose network holds addr */
     int announce_count;          /* `announce-count =`, 0..RES_IP_ANNOUNCE_COUNT_MAX */
+    vg_usec_t probe_timeout;     /* `probe-timeout =` (parsed by conf); 0: no probe */
 };
 
-/* Defaults: no address yet, automatic interface, RES_IP_ANNOUNCE_COUNT_DEFAULT. */
+/* Defaults: no address yet, automatic interface, RES_IP_ANNOUNCE_COUNT_DEFAULT,
+ * RES_IP_PROBE_TIMEOUT_DEFAULT. */
 void res_ip_init(struct res_ip *ip);
 
 /* "192.0.2.100/24" or "2001:db8::100/64". Refuses what cannot float: no
@@ -117,6 +127,11 @@ struct res_ip_link {
 /* Every address of `family` on this host (namespace); *list is malloc'd. */
 int res_ip_list_ifaddrs(int family, struct res_ip_ifaddr **list, size_t *n, char *err,
                         size_t errlen);
+
+/* The MAC of every Ethernet-like link of this host (namespace), at most max
+ * of them: what a probe must not take for another machine. */
+int res_ip_list_macs(uint8_t (*macs)[RES_IP_ETH_ALEN], size_t max, size_t *n, char *err,
+                     size_t errlen);
 
 /* A link by index (name = NULL) or by name (ifindex ignored). */
 int res_ip_get_link(int ifindex, const char *name, struct res_ip_link *out, char *err,
@@ -203,7 +218,9 @@ void res_ip_announce_close(struct res_ip_announce *a);
 /* ---- ip: is the address already in use on the network? (ip_probe.c) ---- */
 
 #define RES_IP_NS_FRAME_LEN 78 /* Ethernet + IPv6 + ICMPv6 NS without options */
+/* vigil_iptool's wait; vigild's is the resource's probe-timeout */
 #define RES_IP_PROBE_WAIT_DEFAULT (500 * VG_USEC_PER_MSEC)
+#define RES_IP_PROBE_OWN_MAX 32 /* this host's MACs a probe ignores */
 
 /* ARP probe (pure, RFC 5227): broadcast request, sender IP 0.0.0.0, target
  * the address, target MAC zero. */
@@ -240,9 +257,16 @@ struct res_ip_probe {
     int sent; /* probes sent so far */
     enum res_ip_probe_result result;
     uint8_t peer[RES_IP_ETH_ALEN]; /* IN_USE: who answered */
+    /* this host's own MACs (the link's, and every other link's: Linux answers
+     * ARP for a local address on any interface): never "another machine" */
+    uint8_t own[RES_IP_PROBE_OWN_MAX][RES_IP_ETH_ALEN];
+    size_t n_own;
+    int own_answers; /* answers seen from one of them, ignored */
 };
 
-/* Open a non-blocking AF_PACKET socket on the link and send the first probe. */
+/* Open a non-blocking AF_PACKET socket on the link, learn this host's MACs
+ * (res_ip_list_macs; when that fails, only the link's), and send the first
+ * probe. */
 int res_ip_probe_start(struct res_ip_probe *p, const struct res_ip_addr *vip,
                        const struct res_ip_link *link, char *err, size_t errlen);
 

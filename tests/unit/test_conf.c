@@ -556,6 +556,7 @@ static void test_groups(void **state)
     assert_string_equal(res_ip_format(&r->ip.addr, buf, sizeof(buf)), "192.0.2.100/24");
     assert_string_equal(r->ip.interface, "");
     assert_int_equal(r->ip.announce_count, RES_IP_ANNOUNCE_COUNT_DEFAULT);
+    assert_int_equal(r->ip.probe_timeout, RES_IP_PROBE_TIMEOUT_DEFAULT);
     assert_int_equal(r->start, 0);
     assert_int_equal(r->n_params, 0);
 
@@ -623,6 +624,7 @@ static void test_groups_every_key(void **state)
                   "address = 2001:db8::100/64\n"
                   "interface = bond0.12\n"
                   "announce-count = 0\n"
+                  "probe-timeout = 0\n"
                   "monitor-interval = 0\n"
                   "monitor-timeout = 100ms\n"
                   "start-timeout = 24h\n"
@@ -694,6 +696,7 @@ static void test_groups_every_key(void **state)
     assert_string_equal(res_ip_format(&r->ip.addr, buf, sizeof(buf)), "2001:db8::100/64");
     assert_string_equal(r->ip.interface, "bond0.12");
     assert_int_equal(r->ip.announce_count, 0);
+    assert_int_equal(r->ip.probe_timeout, 0);
     assert_int_equal(r->monitor_interval, 0);
     assert_int_equal(r->monitor_timeout, 100 * VG_USEC_PER_MSEC);
     assert_int_equal(r->start_timeout, 24 * 3600 * VG_USEC_PER_SEC);
@@ -1461,13 +1464,13 @@ static const struct bad bad_files[] = {
     {GV "colour = red\n",
      17,
      {"unknown key 'colour' in [resource \"web/vip\"]: expected one of type, address, interface, "
-      "announce-count, monitor-interval, monitor-timeout, start-timeout, stop-timeout, "
-      "monitor-retries"},
+      "announce-count, probe-timeout, monitor-interval, monitor-timeout, start-timeout, "
+      "stop-timeout, monitor-retries"},
      1},
     {GV "start = /bin/true\n",
      17,
      {"[resource \"web/vip\"] start: key 'start' is for type exec; type ip takes type, address, "
-      "interface, announce-count, monitor-interval",
+      "interface, announce-count, probe-timeout, monitor-interval",
       "remove this line"},
      1},
     {GV APP "address = 192.0.2.5/24\n",
@@ -1543,6 +1546,23 @@ static const struct bad bad_files[] = {
     {GV "announce-count = 101\n",
      17,
      {"[resource \"web/vip\"] announce-count: announce-count '101'", "0 (never announce) to 100"},
+     1},
+    {GV "probe-timeout = 200\n",
+     17,
+     {"[resource \"web/vip\"] probe-timeout: bad duration '200'", "e.g. 200ms"},
+     1},
+    {GV "probe-timeout = 5ms\n",
+     17,
+     {"[resource \"web/vip\"] probe-timeout: 5ms is too short: expected at least 10ms"},
+     1},
+    {GV "probe-timeout = 11s\n",
+     17,
+     {"[resource \"web/vip\"] probe-timeout: 11s is too long: expected at most 10s"},
+     1},
+    {GV APP "probe-timeout = 1s\n",
+     21,
+     {"[resource \"web/app\"] probe-timeout: key 'probe-timeout' is for type ip; type exec "
+      "takes type, start"},
      1},
     /* exec */
     {GV "[resource \"web/app\"]\ntype = exec\nstop = x\n",
@@ -2079,6 +2099,8 @@ static void test_diff_groups(void **state)
               "resource 'web/vip' interface changed from automatic to eth1");
     diff_pair(base, edit_in(base, "/24\n", "/24\nannounce-count = 1\n"), true,
               "resource 'web/vip' announce-count changed from 5 to 1");
+    diff_pair(base, edit_in(base, "/24\n", "/24\nprobe-timeout = 0\n"), true,
+              "resource 'web/vip' probe-timeout changed from 200ms to 0");
     diff_pair(base, edit_in(base, "app start", "app start --now"), true,
               "resource 'web/app' start command changed");
     diff_pair(base, edit_in(base, "stop = app stop\n", "stop = app stop\nmonitor = app st\n"), true,

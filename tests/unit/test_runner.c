@@ -52,6 +52,7 @@ struct fx {
     size_t n_evs;
     size_t mark; /* wait_state looks at events from here */
     bool free_on_running;
+    bool free_on_warning;
 };
 
 static void on_event(struct runner *r, const struct runner_event *e, void *userdata)
@@ -78,7 +79,8 @@ static void on_event(struct runner *r, const struct runner_event *e, void *userd
         assert_int_not_equal(e->state, e->old_state);
     else
         assert_int_equal(e->state, e->old_state);
-    if (f->free_on_running && e->kind == RUNNER_EV_STATE && e->state == RUNNER_RUNNING) {
+    if ((f->free_on_running && e->kind == RUNNER_EV_STATE && e->state == RUNNER_RUNNING) ||
+        (f->free_on_warning && e->kind == RUNNER_EV_WARNING)) {
         runner_free(r);
         f->r = NULL;
     }
@@ -1098,6 +1100,12 @@ static struct {
     int rounds;
     vg_usec_t round_at[16];
     int open, closed;
+    /* the probe: a pipe stands for the packet socket; an answer is a byte in it */
+    bool probe_answer; /* every probe sent is answered by another machine */
+    int probe_start_rc, probe_read_rc;
+    int probe_open, probe_closed, probe_sent;
+    int probe_wfd;
+    vg_usec_t probe_at[8], add_at;
 } fake;
 
 static void fake_log(const char *what)
@@ -1126,6 +1134,7 @@ static int fake_add(const struct res_ip *ip, const struct res_ip_link *link, cha
         return errbuf_fail(err, errlen, fake.add_rc, "cannot add 192.0.2.100/24 to eth7: %s",
                            strerror(-fake.add_rc));
     fake.present = true;
+    fake.add_at = clock_now();
     return 0;
 }
 
@@ -1184,6 +1193,62 @@ static void fake_close(struct res_ip_announce *a)
     fake.closed++;
 }
 
+static int fake_probe_send(struct res_ip_probe *p, char *err, size_t errlen)
+{
+    if (fake.probe_sent < 8)
+        fake.probe_at[fake.probe_sent] = clock_now();
+    fake.probe_sent++;
+    p->sent++;
+    if (fake.probe_answer)
+        assert_int_equal(write(fake.probe_wfd, "a", 1), 1);
+    return 0;
+}
+
+static int fake_probe_start(struct res_ip_probe *p, const struct res_ip_addr *vip,
+                            const struct res_ip_link *link, char *err, size_t errlen)
+{
+    int fds[2];
+
+    fake_log("probe");
+    assert_int_equal(link->ifindex, 7);
+    memset(p, 0, sizeof(*p));
+    p->s.fd = -1;
+    if (fake.probe_start_rc)
+        return errbuf_fail(err, errlen, fake.probe_start_rc,
+                           "cannot open a packet socket to probe for 192.0.2.100/24 on eth7: %s",
+                           strerror(-fake.probe_start_rc));
+    assert_int_equal(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+    p->s.fd = fds[0];
+    fake.probe_wfd = fds[1];
+    fake.probe_open++;
+    return fake_probe_send(p, err, errlen);
+}
+
+static int fake_probe_read(struct res_ip_probe *p, char *err, size_t errlen)
+{
+    static const uint8_t other[RES_IP_ETH_ALEN] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+    char buf[16];
+
+    if (fake.probe_read_rc)
+        return errbuf_fail(err, errlen, fake.probe_read_rc,
+                           "cannot read the answers to the probe for 192.0.2.100/24 on eth7: %s",
+                           strerror(-fake.probe_read_rc));
+    while (read(p->s.fd, buf, sizeof(buf)) > 0) {
+        p->result = RES_IP_PROBE_IN_USE;
+        memcpy(p->peer, other, sizeof(other));
+    }
+    return 0;
+}
+
+static void fake_probe_close(struct res_ip_probe *p)
+{
+    fake_log("unprobe");
+    close(p->s.fd);
+    close(fake.probe_wfd);
+    p->s.fd = fake.probe_wfd = -1;
+    fake.probe_closed++;
+}
+
 static const struct runner_ip_ops fake_ops = {
     .resolve = fake_resolve,
     .add = fake_add,
@@ -1192,8 +1257,13 @@ static const struct runner_ip_ops fake_ops = {
     .announce_open = fake_open,
     .announce_round = fake_round,
     .announce_close = fake_close,
+    .probe_start = fake_probe_start,
+    .probe_send = fake_probe_send,
+    .probe_read = fake_probe_read,
+    .probe_close = fake_probe_close,
 };
 
+/* The VIP, not probed (probe-timeout 0): the probe's own tests set it. */
 static struct runner_resource *add_ip(struct fx *f, int count)
 {
     struct runner_resource *d = &f->g.resources[f->g.n++];
@@ -1203,6 +1273,7 @@ static struct runner_resource *add_ip(struct fx *f, int count)
     res_ip_init(&d->ip);
     assert_int_equal(res_ip_set_key(&d->ip, "address", "192.0.2.100/24", err, sizeof(err)), 0);
     d->ip.announce_count = count;
+    d->ip.probe_timeout = 0;
     return d;
 }
 
@@ -1348,6 +1419,235 @@ static void test_ip_adapter_edges(void **state)
     assert_string_equal(fake.log, "resolve check");
 }
 
+/* ---- ip: the probe for another holder before start ---- */
+
+static struct runner_resource *add_probed_ip(struct fx *f, long window_ms)
+{
+    struct runner_resource *d = add_ip(f, 1);
+
+    d->ip.probe_timeout = (vg_usec_t)window_ms * MS;
+    return d;
+}
+
+/* Turn the loop until the fake has opened n probes (bounded by LIMIT_MS). */
+static void wait_probes_opened(struct fx *f, int n)
+{
+    vg_usec_t deadline = clock_now() + LIMIT_MS * MS;
+
+    while (fake.probe_open < n) {
+        if (clock_now() >= deadline)
+            fail_msg("%d probes opened, not %d, within %d ms", fake.probe_open, n, LIMIT_MS);
+        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    }
+}
+
+/* Silence for the window: RES_IP_PROBE_COUNT probes evenly spaced over it,
+ * then add and announce; the loop ran meanwhile (the next resource waits,
+ * the probe's socket is closed before the address is added). */
+static void test_ip_probe_silence(void **state)
+{
+    struct fx *f = *state;
+    vg_usec_t t0;
+    struct erec *e;
+
+    add_probed_ip(f, 150);
+    add_exec(f, "app", "", "", -1);
+    make_runner(f);
+    t0 = clock_now();
+    start_ok(f);
+    wait_state(f, RUNNER_RUNNING);
+    e = find_event(f, RUNNER_EV_ACTION, 0);
+    assert_string_equal(e->message, "group web on alpha: start of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): no answer to 3 probes in 150 ms, added, announced");
+    assert_string_equal(fake.log, "resolve check probe unprobe add open round close");
+    assert_int_equal(fake.probe_sent, RES_IP_PROBE_COUNT);
+    assert_int_equal(fake.probe_open, 1);
+    assert_int_equal(fake.probe_closed, 1);
+    for (int i = 1; i < RES_IP_PROBE_COUNT; i++)
+        assert_true(fake.probe_at[i] - fake.probe_at[i - 1] >= 50 * MS - MS);
+    assert_true(fake.add_at - t0 >= 150 * MS - MS);
+    assert_true(fake.add_at - t0 < 150 * MS + 500 * MS);
+    assert_order(f, "start app\n");
+    assert_int_equal(failures_now(f), 0);
+}
+
+/* An answer from another machine: the start fails at once (a failure
+ * counted) with the address, the MAC, the interface and what to do; nothing
+ * was added, so the stop that follows has nothing to do, and the next
+ * resource never starts. */
+static void test_ip_probe_answer(void **state)
+{
+    struct fx *f = *state;
+    vg_usec_t t0;
+    struct erec *e;
+
+    add_probed_ip(f, 2000);
+    add_exec(f, "app", "", "", -1);
+    make_runner(f);
+    fake.probe_answer = true;
+    t0 = clock_now();
+    start_ok(f);
+    e = wait_event(f, RUNNER_EV_START_FAILED, -1);
+    assert_string_equal(e->resource, "vip");
+    assert_string_equal(e->message,
+                        "group web on alpha: resource vip did not start (failure 1 of 3 here), "
+                        "stopping what was started: start of web/vip (ip 192.0.2.100/24 on eth7) "
+                        "failed: another machine holds 192.0.2.100 (it answered from "
+                        "aa:bb:cc:dd:ee:ff on eth7): not taking it; free the address on that "
+                        "machine or change the resource's address");
+    assert_true(clock_now() - t0 < 1000 * MS); /* the answer, not the window, ends it */
+    e = wait_event(f, RUNNER_EV_ACTION, -1);
+    assert_string_equal(e->message, "group web on alpha: stop of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): succeeded, the failed start added nothing");
+    wait_state(f, RUNNER_STOPPED);
+    assert_false(fake.present);
+    assert_string_equal(fake.log, "resolve check probe unprobe");
+    assert_int_equal(fake.probe_open, fake.probe_closed);
+    assert_int_equal(failures_now(f), 1);
+    assert_order(f, "");
+
+    /* the other machine lets it go: the next start takes it */
+    fake.probe_answer = false;
+    fake.log[0] = '\0';
+    start_ok(f);
+    wait_state(f, RUNNER_RUNNING);
+    assert_true(fake.present);
+    assert_string_equal(fake.log, "resolve check probe unprobe add open round close");
+}
+
+/* A stop during the probe calls the start off at once (no failure, nothing
+ * added, the socket closed); a start asked right after the stop probes
+ * again; runner_free during the probe closes it too. */
+static void test_ip_probe_stop(void **state)
+{
+    struct fx *f = *state;
+    vg_usec_t t0;
+    size_t mark;
+    struct erec *e;
+    int sent;
+
+    add_probed_ip(f, 5000);
+    add_exec(f, "app", "", "", -1);
+    make_runner(f);
+    start_ok(f);
+    wait_state(f, RUNNER_STARTING);
+    wait_probes_opened(f, 1);
+    agent_run_for(f->ev, 50);
+    t0 = clock_now();
+    runner_stop(f->r);
+    e = wait_event(f, RUNNER_EV_ACTION, -1);
+    assert_string_equal(e->message, "group web on alpha: start of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): called off during the probe (a stop came), nothing "
+                                    "added");
+    e = wait_event(f, RUNNER_EV_ACTION, -1);
+    assert_string_equal(e->message, "group web on alpha: stop of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): succeeded, the start called off added nothing");
+    wait_state(f, RUNNER_STOPPED);
+    assert_true(clock_now() - t0 < 1000 * MS);
+    assert_int_equal(fake.probe_closed, 1);
+    assert_false(fake.present);
+    assert_int_equal(failures_now(f), 0);
+    assert_int_equal(count_events(f, RUNNER_EV_START_FAILED, 0), 0);
+    assert_order(f, "");
+
+    /* stop, then start again before the call-off is reported: it probes
+     * again (and is called off by the next stop) */
+    mark = f->n_evs;
+    start_ok(f);
+    wait_probes_opened(f, 2);
+    runner_stop(f->r);
+    start_ok(f);
+    wait_probes_opened(f, 3);
+    assert_int_equal(fake.probe_closed, 2);
+    assert_int_equal(runner_state(f->r), RUNNER_STARTING);
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+    assert_int_equal(fake.probe_closed, 3);
+    assert_int_equal(count_events(f, RUNNER_EV_START_FAILED, mark), 0);
+    assert_false(fake.present);
+
+    /* a stop before the probe began (its start still deferred): no probe */
+    start_ok(f);
+    wait_state(f, RUNNER_STARTING);
+    runner_stop(f->r);
+    e = wait_event(f, RUNNER_EV_ACTION, -1);
+    assert_string_equal(e->message, "group web on alpha: start of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): called off before the probe (a stop came), nothing "
+                                    "added");
+    wait_state(f, RUNNER_STOPPED);
+    assert_int_equal(fake.probe_open, 3);
+    assert_false(fake.present);
+
+    /* forgotten while probing: the probe is closed with the runner */
+    start_ok(f);
+    wait_probes_opened(f, 4);
+    runner_free(f->r);
+    f->r = NULL;
+    assert_int_equal(fake.probe_closed, 4);
+    sent = fake.probe_sent;
+    agent_run_for(f->ev, 2000); /* no source of the runner fires any more */
+    assert_int_equal(fake.probe_sent, sent);
+}
+
+/* The address on its link already (ours): no probe. A probe that cannot
+ * open its socket, or whose read fails, is a warning: the address is taken
+ * all the same. */
+static void test_ip_probe_edges(void **state)
+{
+    struct fx *f = *state;
+    struct erec *e;
+
+    add_probed_ip(f, 100);
+    make_runner(f);
+    fake.present = true;
+    start_ok(f);
+    wait_state(f, RUNNER_RUNNING);
+    e = find_event(f, RUNNER_EV_ACTION, 0);
+    assert_string_equal(e->message, "group web on alpha: start of web/vip (ip 192.0.2.100/24 on "
+                                    "eth7): on eth7 here already, not probed, added, announced");
+    assert_string_equal(fake.log, "resolve check add open round close");
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+
+    fake.probe_start_rc = -EPERM;
+    fake.log[0] = '\0';
+    start_ok(f);
+    wait_state(f, RUNNER_RUNNING);
+    e = find_event(f, RUNNER_EV_WARNING, 0);
+    assert_string_equal(e->message,
+                        "group web on alpha: resource vip: cannot tell whether another machine "
+                        "holds 192.0.2.100, so taking it without that check: cannot open a packet "
+                        "socket to probe for 192.0.2.100/24 on eth7: Operation not permitted");
+    assert_true(fake.present);
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+    fake.probe_start_rc = 0;
+
+    fake.probe_read_rc = -ENETDOWN;
+    f->mark = f->n_evs;
+    start_ok(f);
+    e = wait_event(f, RUNNER_EV_WARNING, -1);
+    assert_contains(e->message, "taking it without that check: cannot read the answers to the "
+                                "probe for 192.0.2.100/24 on eth7: Network is down");
+    wait_state(f, RUNNER_RUNNING);
+    assert_true(fake.present);
+    assert_int_equal(fake.probe_open, fake.probe_closed);
+    assert_int_equal(failures_now(f), 0);
+    runner_stop(f->r);
+    wait_state(f, RUNNER_STOPPED);
+
+    /* the runner freed from the warning's callback: nothing is added */
+    f->free_on_warning = true;
+    fake.log[0] = '\0';
+    start_ok(f);
+    for (int i = 0; i < 100 && f->r; i++)
+        assert_true(sd_event_run(f->ev, 10 * MS) >= 0);
+    assert_null(f->r);
+    assert_false(fake.present);
+    assert_string_equal(fake.log, "resolve check probe unprobe");
+    assert_int_equal(fake.probe_open, fake.probe_closed);
+}
+
 /* ---- ip: the real primitives, as root, in a network namespace ---- */
 
 #define CHILD_CHECK(cond)                                                                          \
@@ -1361,6 +1661,7 @@ static void test_ip_adapter_edges(void **state)
 struct child_rec {
     enum runner_state state;
     int restarts, warnings;
+    char vip4_start[RUNNER_MESSAGE_MAX]; /* the last start of vip4 */
 };
 
 static void child_event(struct runner *r, const struct runner_event *e, void *userdata)
@@ -1372,6 +1673,8 @@ static void child_event(struct runner *r, const struct runner_event *e, void *us
     c->state = e->state;
     c->restarts += e->kind == RUNNER_EV_RESTART;
     c->warnings += e->kind == RUNNER_EV_WARNING;
+    if (e->kind == RUNNER_EV_ACTION && strstr(e->message, "start of web/vip4"))
+        snprintf(c->vip4_start, sizeof(c->vip4_start), "%s", e->message);
 }
 
 static bool child_wait(sd_event *ev, struct child_rec *c, enum runner_state s)
@@ -1427,6 +1730,8 @@ static int netns_child(void)
                                    err, sizeof(err)) == 0);
         d->ip.announce_count = 2;
     }
+    /* vip4 on vgr0 by name (vgr1 holds it too below); vip6 finds its link */
+    CHILD_CHECK(res_ip_set_key(&g.resources[0].ip, "interface", "vgr0", err, sizeof(err)) == 0);
     CHILD_CHECK(sd_event_new(&ev) == 0);
     CHILD_CHECK(runner_new(ev, "alpha", &g, &cb, 0, &r, err, sizeof(err)) == 0);
 
@@ -1436,10 +1741,19 @@ static int netns_child(void)
         sd_event_run(ev, 10 * MS);
     CHILD_CHECK(c.state == RUNNER_STOPPED);
 
+    /* this node's other link answers the ARP probe for an address it holds
+     * (Linux answers on any interface): that is no other machine */
+    CHILD_CHECK(system("ip addr add 192.0.2.100/32 dev vgr1") == 0);
     CHILD_CHECK(runner_start(r, err, sizeof(err)) == 0);
     CHILD_CHECK(child_wait(ev, &c, RUNNER_RUNNING));
     CHILD_CHECK(addr_on("vgr0", "192.0.2.100"));
     CHILD_CHECK(addr_on("vgr0", "2001:db8:7::100"));
+    if (!strstr(c.vip4_start, "no answer to 3 probes in 200 ms (") ||
+        !strstr(c.vip4_start, "from this node's own interfaces, ignored), added")) {
+        fprintf(stderr, "netns child: unexpected start: %s\n", c.vip4_start);
+        _exit(1);
+    }
+    CHILD_CHECK(system("ip addr del 192.0.2.100/32 dev vgr1") == 0);
     for (int i = 0; i < 50; i++) /* announcements and monitors */
         sd_event_run(ev, 10 * MS);
     CHILD_CHECK(c.state == RUNNER_RUNNING && c.warnings == 0 && c.restarts == 0);
@@ -1520,6 +1834,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ocf_systemd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_adapter, fake_setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_adapter_edges, fake_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_probe_silence, fake_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_probe_answer, fake_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_probe_stop, fake_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_probe_edges, fake_setup, teardown),
         cmocka_unit_test(test_ip_netns),
     };
 
