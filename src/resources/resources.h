@@ -37,7 +37,7 @@
  * the address (0: no probe). It adds to every failover, so it is short: a
  * machine on the same segment answers an ARP or DAD probe within
  * milliseconds; 200 ms covers a loaded host and a busy bridge. */
-#define RES_IP_PROBE_TIMEOUT_DEFAULT (200 * VG_USEC_PER_MSEC)
+#define RES_IP_PROBE_TIMEOUT_DEFAULT (50 * VG_USEC_PER_MSEC)
 #define RES_IP_PROBE_TIMEOUT_MIN (10 * VG_USEC_PER_MSEC) /* but 0 */
 #define RES_IP_PROBE_TIMEOUT_MAX (10 * VG_USEC_PER_SEC)
 #define RES_IP_PROBE_COUNT 3 /* probes sent over the window, evenly spaced (RFC 5227: 3) */

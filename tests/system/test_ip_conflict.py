@@ -159,7 +159,7 @@ def test_address_held_by_another_machine(clab):
     assert tl.macs() == {cmac, mac1}, tl.summary()
     assert tl.first_answer(mac1) > tl.last_answer(cmac), tl.summary()
     started = [line for line in log_text(lab, "n1").splitlines()
-               if "start of web/vip" in line and "no answer to 3 probes in 200 ms, added" in line]
+               if "start of web/vip" in line and "no answer to 3 probes in 50 ms, added" in line]
     assert started, log_text(lab, "n1")[-3000:]
     print("freed: n1 answered %.2f s after the client let the VIP go (failure-timeout %.0f s)"
           % (t_n1 - t_free, FAILURE_TIMEOUT))

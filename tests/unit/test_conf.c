@@ -2100,7 +2100,7 @@ static void test_diff_groups(void **state)
     diff_pair(base, edit_in(base, "/24\n", "/24\nannounce-count = 1\n"), true,
               "resource 'web/vip' announce-count changed from 5 to 1");
     diff_pair(base, edit_in(base, "/24\n", "/24\nprobe-timeout = 0\n"), true,
-              "resource 'web/vip' probe-timeout changed from 200ms to 0");
+              "resource 'web/vip' probe-timeout changed from 50ms to 0");
     diff_pair(base, edit_in(base, "app start", "app start --now"), true,
               "resource 'web/app' start command changed");
     diff_pair(base, edit_in(base, "stop = app stop\n", "stop = app stop\nmonitor = app st\n"), true,

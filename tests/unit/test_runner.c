@@ -1748,7 +1748,7 @@ static int netns_child(void)
     CHILD_CHECK(child_wait(ev, &c, RUNNER_RUNNING));
     CHILD_CHECK(addr_on("vgr0", "192.0.2.100"));
     CHILD_CHECK(addr_on("vgr0", "2001:db8:7::100"));
-    if (!strstr(c.vip4_start, "no answer to 3 probes in 200 ms (") ||
+    if (!strstr(c.vip4_start, "no answer to 3 probes in 50 ms (") ||
         !strstr(c.vip4_start, "from this node's own interfaces, ignored), added")) {
         fprintf(stderr, "netns child: unexpected start: %s\n", c.vip4_start);
         _exit(1);
