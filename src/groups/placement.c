@@ -384,7 +384,8 @@ static void put_cause(struct text *t, const struct placement_cause *why)
         put(t, "stopped by the administrator");
         break;
     case PLACE_R_NO_ALLOWED:
-        put(t, "no allowed node is a quorate member");
+        put(t, "no node of its policy may hold it (each is out of the view, in standby or at its "
+               "failure threshold)");
         break;
     case PLACE_R_MOVED:
         put(t, "moved to ");

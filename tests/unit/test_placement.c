@@ -90,7 +90,9 @@ static void test_policy_order(void **state)
     g = group((int[]){B, -1});
     c.members = BIT(A) | BIT(C);
     d = decide(&c, &g, NOW);
-    expect(d, PLACE_KEEP, NONE, NONE, "no allowed node is a quorate member: leaving it stopped");
+    expect(d, PLACE_KEEP, NONE, NONE,
+           "no node of its policy may hold it (each is out of the view, in standby or at its "
+           "failure threshold): leaving it stopped");
     assert_true(placement_allowed(&c, &g, NOW) == 0);
     assert_int_equal(placement_fit(&c, &g, A, NOW), PLACE_NOT_IN_POLICY);
     assert_int_equal(placement_fit(&c, &g, B, NOW), PLACE_NOT_MEMBER);
@@ -130,7 +132,9 @@ static void test_standby(void **state)
     run_on(&g, B);
     c.standby = BIT(A) | BIT(B) | BIT(C);
     d = decide(&c, &g, NOW);
-    expect(d, PLACE_STOP, B, NONE, "no allowed node is a quorate member: stopping it on beta");
+    expect(d, PLACE_STOP, B, NONE,
+           "no node of its policy may hold it (each is out of the view, in standby or at its "
+           "failure threshold): stopping it on beta");
 
     /* unstandby: back on the first allowed node */
     g.state = PLACE_STOPPED;
@@ -233,7 +237,9 @@ static void test_threshold(void **state)
     /* both failed: nowhere to go */
     g.failures[B] = (struct placement_failures){3, NOW};
     d = decide(&c, &g, NOW);
-    expect(d, PLACE_STOP, B, NONE, "no allowed node is a quorate member: stopping it on beta");
+    expect(d, PLACE_STOP, B, NONE,
+           "no node of its policy may hold it (each is out of the view, in standby or at its "
+           "failure threshold): stopping it on beta");
 
     /* counts that never expire, and no threshold at all */
     g.failure_timeout = 0;
@@ -422,7 +428,9 @@ static void test_no_allowed_node(void **state)
 
     c.members = BIT(A);
     struct placement_decision d = decide(&c, &g, NOW);
-    expect(d, PLACE_KEEP, NONE, NONE, "no allowed node is a quorate member: leaving it stopped");
+    expect(d, PLACE_KEEP, NONE, NONE,
+           "no node of its policy may hold it (each is out of the view, in standby or at its "
+           "failure threshold): leaving it stopped");
     assert_int_equal(placement_may_start(&c, &g, A, NOW, &why), -EPERM);
     assert_int_equal(why.reason, PLACE_R_UNFIT);
     assert_int_equal(why.unfit, PLACE_NOT_IN_POLICY);
@@ -433,7 +441,9 @@ static void test_no_allowed_node(void **state)
     expect(decide(&c, &g, NOW), PLACE_KEEP, NONE, NONE, NULL);
     run_on(&g, A);
     d = decide(&c, &g, NOW);
-    expect(d, PLACE_STOP, A, NONE, "no allowed node is a quorate member: stopping it on alpha");
+    expect(d, PLACE_STOP, A, NONE,
+           "no node of its policy may hold it (each is out of the view, in standby or at its "
+           "failure threshold): stopping it on alpha");
 }
 
 /* A stop that failed on a member: it may still run there; nothing moves. */
