@@ -96,6 +96,11 @@ enum conf_res_type { CONF_RES_IP, CONF_RES_EXEC, CONF_RES_OCF, CONF_RES_SYSTEMD 
 #define CONF_FENCE_DEFAULT_TIMEOUT (60 * VG_USEC_PER_SEC)
 #define CONF_FENCE_DEFAULT_RETRIES 2
 #define CONF_FENCE_RETRIES_MAX 10
+/* [watchdog] */
+#define CONF_WATCHDOG_DEFAULT_DEVICE "/dev/watchdog"
+#define CONF_WATCHDOG_DEFAULT_TIMEOUT (10 * VG_USEC_PER_SEC)
+#define CONF_WATCHDOG_TIMEOUT_MIN (1 * VG_USEC_PER_SEC)
+#define CONF_WATCHDOG_TIMEOUT_MAX (3600 * VG_USEC_PER_SEC)
 
 /* One heartbeat channel. Fields that do not apply to a link's type are zero
  * (priority, port, family on disk and witness links) or the empty string. */
@@ -254,6 +259,12 @@ struct conf {
     /* [fence] sections in file order */
     struct conf_fence fences[CONF_FENCE_MAX];
     int n_fences;
+    /* [watchdog] (docs/fencing.md): every node arms its own; a lost node
+     * that had one counts as reset 2 x timeout after it left */
+    bool watchdog;                        /* the section is there */
+    char watchdog_device[VIGIL_PATH_MAX]; /* default /dev/watchdog */
+    vg_usec_t watchdog_timeout;           /* whole seconds; default 10s; > timeout */
+    int watchdog_line;
 };
 
 #define CONF_DIAG_MAX 64

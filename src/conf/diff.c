@@ -398,12 +398,15 @@ static void diff_groups(const struct conf *a, const struct conf *b, struct diff 
             note(d, "group '%s' was added", b->groups[j].name);
 }
 
-/* Fence devices: any change to one, its parameters included. */
+/* Fence devices and the watchdog: any change, parameters included. */
 static void diff_fences(const struct conf *a, const struct conf *b, struct diff *d)
 {
     if (a->fence_action != b->fence_action)
         note(d, "fence-action changed from %s to %s", conf_fence_action_name(a->fence_action),
              conf_fence_action_name(b->fence_action));
+    if (a->watchdog != b->watchdog || strcmp(a->watchdog_device, b->watchdog_device) != 0 ||
+        a->watchdog_timeout != b->watchdog_timeout)
+        note(d, "[watchdog] changed (added, removed, device or timeout)");
     if (a->n_fences != b->n_fences) {
         note(d, "fence devices changed from %d to %d", a->n_fences, b->n_fences);
         return;

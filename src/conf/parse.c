@@ -18,7 +18,7 @@
 
 static const char known_sections[] =
     "expected [cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"], "
-    "[resource \"GROUP/NAME\"] or [fence \"NAME\"]";
+    "[resource \"GROUP/NAME\"], [fence \"NAME\"] or [watchdog]";
 
 void conf_err(struct conf_parser *p, int line, const char *fmt, ...)
 {
@@ -169,6 +169,9 @@ const char *conf_sec_label(const struct conf_parser *p, char *buf, size_t len)
         return conf_resource_label(&p->gr->resources[p->sec_index], buf, len);
     case SEC_FENCE:
         return conf_fence_label(&p->fences[p->sec_index], buf, len);
+    case SEC_WATCHDOG:
+        snprintf(buf, len, "[watchdog]");
+        break;
     default:
         snprintf(buf, len, "(no section)");
         break;
@@ -310,6 +313,8 @@ static void open_section(struct conf_parser *p, const char *kind, const char *na
         open_group(p, name);
     else if (strcmp(kind, "resource") == 0)
         conf_open_resource(p, name);
+    else if (strcmp(kind, "watchdog") == 0)
+        conf_open_watchdog(p, name);
     else if (strcmp(kind, "fence") == 0) {
         if (check_section_name(p, "fence", name))
             conf_open_fence(p, name);
@@ -496,6 +501,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
         break;
     case SEC_FENCE:
         conf_key_fence(p, key, value);
+        break;
+    case SEC_WATCHDOG:
+        conf_key_watchdog(p, key, value);
         break;
     case SEC_SKIP:
         break;

@@ -36,6 +36,7 @@ enum conf_sec {
     SEC_GROUP,
     SEC_RESOURCE,
     SEC_FENCE,
+    SEC_WATCHDOG,
     SEC_SKIP
 };
 
@@ -291,6 +292,8 @@ struct conf_parser {
     struct raw_groups *gr; /* NULL until the first [group] or [resource] header */
     struct raw_fence fences[CONF_FENCE_MAX];
     int n_fences;
+    int watchdog_line;        /* 0: no [watchdog] */
+    int watchdog_key_line[2]; /* device, timeout */
 
     struct conf *out; /* cluster keys are written straight into it */
 
@@ -421,6 +424,12 @@ void conf_key_fence(struct conf_parser *p, const char *key, const char *value);
 void conf_fence_check(struct conf_parser *p);
 void conf_fence_build(struct conf_parser *p);
 const char *conf_fence_label(const struct raw_fence *f, char *buf, size_t len);
+
+/* watchdog.c: the [watchdog] section: its header, one key, the checks once
+ * the file is read (against [cluster] timeout), the result into p->out. */
+void conf_open_watchdog(struct conf_parser *p, const char *name);
+void conf_key_watchdog(struct conf_parser *p, const char *key, const char *value);
+void conf_watchdog_check(struct conf_parser *p);
 
 /* validate.c: checks that need the whole file, then the result in p->out. */
 void conf_validate(struct conf_parser *p);

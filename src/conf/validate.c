@@ -509,6 +509,7 @@ void conf_validate(struct conf_parser *p)
     conf_group_check(p);
     conf_resource_check(p);
     conf_fence_check(p);
+    conf_watchdog_check(p);
     if (p->errors == 0) {
         build(p);
         conf_np_build(p);

@@ -19,6 +19,7 @@
 #include "../proto/proto.h"
 #include "fencing.h"
 #include "groups.h"
+#include "watchdog_run.h"
 
 /* sd-event priorities: lower runs first. Heartbeat work always goes first,
  * and received heartbeats before timers: after a stall of our own, what
@@ -113,6 +114,7 @@ struct daemon {
 
     struct daemon_groups groups;   /* groups*.c */
     struct daemon_fencing fencing; /* fencing.c */
+    struct daemon_watchdog wd;     /* watchdog_run.c */
 
     sd_event_source *sig_term, *sig_int, *sig_hup;
     struct api_server *api;

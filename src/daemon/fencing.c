@@ -21,6 +21,8 @@ const char *fencing_state_name(enum fencing_node_state s)
         return "fenced";
     case FENCING_FAILED:
         return "failed";
+    case FENCING_WATCHDOG:
+        return "watchdog";
     }
     return "unknown";
 }
@@ -193,6 +195,24 @@ static void call_off(struct daemon *d, int i, const char *why)
     fn->state = FENCING_IDLE;
 }
 
+/* Watchdog-only fencing (docs/fencing.md): with [watchdog] and a quorum
+ * rule, a node that left the view counts as reset twice its watchdog
+ * timeout after it left: by then it lost quorum and stopped kicking (or
+ * stopped everything), and its watchdog fired. */
+static bool watchdog_reset_by(const struct daemon *d, const struct fencing_node *fn, vg_usec_t now)
+{
+    return d->conf.watchdog && d->conf.quorum != QUORUM_NONE && fn->left_at &&
+           now - fn->left_at >= 2 * d->conf.watchdog_timeout;
+}
+
+static bool has_device(const struct daemon *d, int i)
+{
+    for (int k = 0; k < d->conf.n_fences; k++)
+        if (d->conf.fences[k].nodes & (UINT64_C(1) << i))
+            return true;
+    return false;
+}
+
 void fencing_tick(struct daemon *d)
 {
     vg_usec_t now = clock_now();
@@ -209,19 +229,52 @@ void fencing_tick(struct daemon *d)
         if (i == d->self)
             continue;
         if (member) {
+            fn->was_member = true;
+            fn->left_at = 0;
             /* back in the view: what it reports counts again */
             if (fn->state != FENCING_IDLE)
                 call_off(d, i, "it is a member of the view again");
             continue;
         }
+        if (fn->was_member) {
+            fn->was_member = false;
+            fn->left_at = now;
+        }
         if (!coordinator) {
-            if (fn->state == FENCING_RUNNING)
+            if (fn->state == FENCING_RUNNING || fn->state == FENCING_WATCHDOG)
                 call_off(d, i, "this node is no longer the coordinator of a quorate view");
             continue;
         }
         if (!groups_stop_unconfirmed_on(d, i)) {
-            if (fn->state == FENCING_RUNNING)
+            if (fn->state == FENCING_RUNNING || fn->state == FENCING_WATCHDOG)
                 call_off(d, i, "its groups are known to be stopped");
+            continue;
+        }
+        if (watchdog_reset_by(d, fn, now)) {
+            call_off(d, i, "its watchdog has reset it");
+            fn->state = FENCING_DONE;
+            snprintf(fn->last, sizeof(fn->last),
+                     "reset by its watchdog (left %.1f s ago, 2 x watchdog timeout %us)",
+                     (double)(now - fn->left_at) / VG_USEC_PER_SEC,
+                     (unsigned)(d->conf.watchdog_timeout / VG_USEC_PER_SEC));
+            log_notice("fencing: %s counts as %s: its groups may start elsewhere",
+                       d->conf.nodes[i].name, fn->last);
+            groups_node_fenced(d, i);
+            continue;
+        }
+        if (!has_device(d, i) && d->conf.watchdog && d->conf.quorum != QUORUM_NONE) {
+            if (fn->state != FENCING_WATCHDOG) {
+                fn->state = FENCING_WATCHDOG;
+                fn->since = now;
+                fn->last[0] = '\0';
+                log_warn("fencing: %s left the view while a group may still run there and has "
+                         "no fence device: it counts as reset by its watchdog %.1f s from now "
+                         "(2 x %us after it left)",
+                         d->conf.nodes[i].name,
+                         (double)(fn->left_at + 2 * d->conf.watchdog_timeout - now) /
+                             VG_USEC_PER_SEC,
+                         (unsigned)(d->conf.watchdog_timeout / VG_USEC_PER_SEC));
+            }
             continue;
         }
         if (fn->state == FENCING_IDLE || (fn->state == FENCING_FAILED && now >= fn->next_try))

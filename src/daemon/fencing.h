@@ -20,10 +20,11 @@ struct daemon;
 #define FENCING_RETRY_INTERVAL (10 * VG_USEC_PER_SEC) /* after a plan failed */
 
 enum fencing_node_state {
-    FENCING_IDLE,    /* nothing to do, or nothing done yet */
-    FENCING_RUNNING, /* a plan is under way */
-    FENCING_DONE,    /* fenced; until the node is a member again */
-    FENCING_FAILED,  /* every level failed; tried again at next_try */
+    FENCING_IDLE,     /* nothing to do, or nothing done yet */
+    FENCING_RUNNING,  /* a plan is under way */
+    FENCING_DONE,     /* fenced; until the node is a member again */
+    FENCING_FAILED,   /* every level failed; tried again at next_try */
+    FENCING_WATCHDOG, /* no device: waiting until its watchdog has certainly reset it */
 };
 
 struct fencing_node {
@@ -33,9 +34,11 @@ struct fencing_node {
     struct fence_plan plan;
     struct fence_op *op; /* the step under way */
     struct fence_step step;
-    vg_usec_t since;               /* when the plan (or the state) began */
-    vg_usec_t next_try;            /* FAILED: when to try again */
-    unsigned plans;                /* plans run for this node since vigild started */
+    vg_usec_t since;    /* when the plan (or the state) began */
+    vg_usec_t next_try; /* FAILED: when to try again */
+    unsigned plans;     /* plans run for this node since vigild started */
+    bool was_member;    /* in the view at the last tick */
+    vg_usec_t left_at;  /* when it left the view (this node's clock); 0: a member, or never seen */
     char last[FENCE_PLAN_WHY_MAX]; /* the last outcome, for status and the log */
 };
 
@@ -57,7 +60,7 @@ void fencing_tick(struct daemon *d);
 /* Cancel everything under way (shutdown). */
 void fencing_teardown(struct daemon *d);
 
-/* "idle", "fencing", "fenced", "failed" */
+/* "idle", "fencing", "fenced", "failed", "watchdog" */
 const char *fencing_state_name(enum fencing_node_state s);
 
 #endif

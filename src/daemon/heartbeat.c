@@ -202,6 +202,7 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
                  late / 1000, late % 1000, d->conf.interval / VG_USEC_PER_MSEC);
     }
     send_heartbeats(d, now);
+    d->wd.hb_at = now; /* the heartbeat path runs: watchdog_run.c */
     disklink_watch(d, now);
     expire_peers(d, now);
     membership_tick(d, now);

@@ -219,6 +219,7 @@ static int setup_loop(struct daemon *d)
  * included), or it would hang with the device. */
 static bool teardown(struct daemon *d)
 {
+    watchdog_run_stop(d); /* before the runners go: it asks whether anything runs */
     fencing_teardown(d);
     groups_stop(d);
     np_stop(d);
@@ -268,6 +269,8 @@ int main(int argc, char **argv)
         log_warn("quorum = none (allow-split-brain = yes): every view counts as quorate, so both "
                  "sides of a split run the same services; use majority or witness in production");
     r = setup_loop(&d);
+    if (r == 0)
+        r = watchdog_run_start(&d); /* armed only once everything else is up */
     if (r < 0) {
         log_err("cannot start: %s", strerror(-r));
         teardown(&d);

@@ -940,7 +940,7 @@ static const struct bad bad_files[] = {
      12,
      {"unknown section [foo]",
       "[cluster], [node \"NAME\"], [link \"NAME\"], [np \"NAME\"], [group \"NAME\"], "
-      "[resource \"GROUP/NAME\"] or [fence \"NAME\"]"},
+      "[resource \"GROUP/NAME\"], [fence \"NAME\"] or [watchdog]"},
      1},
     {BASE "[]\n", 12, {"empty section header"}, 1},
     {BASE "[node]\nid = 3\n", 12, {"section [node] needs a quoted name", "[node \"alpha\"]"}, 1},

@@ -216,6 +216,51 @@ static void test_limits(void **state)
     assert_non_null(strstr(dg.msg[0], "longer than 255 characters"));
 }
 
+/* [watchdog]: defaults, keys, and its timeout against [cluster] timeout. */
+static void test_watchdog(void **state)
+{
+    parse_ok(BASE);
+    assert_false(cf.watchdog);
+    parse_ok(BASE "[watchdog]\n");
+    assert_true(cf.watchdog);
+    assert_string_equal(cf.watchdog_device, "/dev/watchdog");
+    assert_int_equal(cf.watchdog_timeout, 10 * VG_USEC_PER_SEC);
+    assert_int_equal(cf.watchdog_line, 12);
+    parse_ok(BASE "[watchdog]\ndevice = /run/lab/wd\ntimeout = 2s\n");
+    assert_string_equal(cf.watchdog_device, "/run/lab/wd");
+    assert_int_equal(cf.watchdog_timeout, 2 * VG_USEC_PER_SEC);
+
+    static const struct bad bad[] = {
+        {BASE "[watchdog \"x\"]\n", 12, {"section [watchdog] takes no name"}},
+        {BASE "[watchdog]\n[watchdog]\n", 13, {"duplicate section [watchdog]", "line 12"}},
+        {BASE "[watchdog]\ndevice = dev/watchdog\n", 13, {"bad device 'dev/watchdog'"}},
+        {BASE "[watchdog]\ntimeout = 1500ms\n", 13, {"not a whole number of seconds"}},
+        {BASE "[watchdog]\ntimeout = 500ms\n", 13, {"too short", "1s"}},
+        {BASE "[watchdog]\nkick = 1s\n", 13, {"unknown key in [watchdog]", "device, timeout"}},
+        {"[cluster]\nname = web\ntimeout = 2s\n[link \"lan1\"]\ntype = udp\npriority = 1\n"
+         "[node \"alpha\"]\nid = 1\nlan1 = 192.0.2.1\n[watchdog]\ntimeout = 2s\n",
+         11,
+         {"[watchdog] timeout: 2s is not longer than [cluster] timeout 2s", "at least 3s"}},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char at[32];
+        bool found = false;
+        memset(&dg, 0, sizeof(dg));
+        if (conf_parse_text(bad[i].text, strlen(bad[i].text), PATH, &cf, &dg) != -EINVAL)
+            fail_msg("watchdog case %zu parsed without error", i);
+        snprintf(at, sizeof(at), PATH ":%d: ", bad[i].line);
+        for (int m = 0; m < dg.n && !found; m++)
+            found = strncmp(dg.msg[m], at, strlen(at)) == 0 && strstr(dg.msg[m], bad[i].want[0]) &&
+                    (!bad[i].want[1] || strstr(dg.msg[m], bad[i].want[1]));
+        if (!found) {
+            for (int m = 0; m < dg.n; m++)
+                print_message("  %s\n", dg.msg[m]);
+            fail_msg("watchdog case %zu: no message at line %d holding '%s'", i, bad[i].line,
+                     bad[i].want[0]);
+        }
+    }
+}
+
 /* A change to a device is more than timing: a reload refuses it. */
 static void test_diff(void **state)
 {
@@ -232,6 +277,10 @@ static void test_diff(void **state)
     parse_ok(BASE);
     assert_true(conf_diff_beyond_timing(&a, &cf, buf, sizeof(buf)));
     assert_non_null(strstr(buf, "fence devices changed from 1 to 0"));
+    a = cf;
+    parse_ok(BASE "[watchdog]\n");
+    assert_true(conf_diff_beyond_timing(&a, &cf, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "[watchdog] changed"));
 }
 
 int main(void)
@@ -239,7 +288,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_key), cmocka_unit_test(test_node_order),
         cmocka_unit_test(test_bad_files), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_watchdog),  cmocka_unit_test(test_diff),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
