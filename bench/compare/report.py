@@ -1,0 +1,145 @@
+"""bench/results/compare-DATE.md (and the PNG plot) from the measurements
+of one bench/compare run: every figure in it comes from the `results`
+dict that bench/compare/run filled; nothing is typed by hand."""
+
+import os
+import statistics
+
+from scenarios import ms
+
+
+def _stats(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return len(v), "-", "-", "-"
+    return len(v), ms(statistics.median(v)), ms(max(v)), ms(min(v))
+
+
+def failover_table(results, kind):
+    rows = ["| system | timing | nodes | runs | ARP outage median ms | worst | best | TCP outage median ms "
+            "| worst | best | two holders |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    any_row = False
+    for r in results["systems"]:
+        runs = r.get(kind)
+        if runs is None:
+            continue
+        any_row = True
+        n, amed, aworst, abest = _stats([m["arp_gap"] for m in runs])
+        _, tmed, tworst, tbest = _stats([m["tcp_gap"] for m in runs])
+        rows.append("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d |" % (
+            r["label"], r["timing"], r["nodes"], len(runs), amed, aworst, abest, tmed, tworst, tbest,
+            sum(1 for m in runs if m["double"])))
+    return rows if any_row else []
+
+
+def every_run(results, kind):
+    rows = ["| system | # | old → new | last TCP from old | first ARP from new | first TCP from new "
+            "| ARP gap | TCP gap |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results["systems"]:
+        for i, m in enumerate(r.get(kind) or []):
+            rows.append("| %s | %d | %s → %s | %s | %s | %s | %s | %s |" % (
+                r["label"], i + 1, m["old"], m["new"], ms(m["last_old_tcp"]), ms(m["first_new_arp"]),
+                ms(m["first_new_tcp"]), ms(m["arp_gap"]), ms(m["tcp_gap"])))
+    return rows
+
+
+def overhead_table(results):
+    rows = ["| system | timing | window s | CPU % of one core, per node (median / max) "
+            "| RSS MiB per node (median / max) | processes per node |",
+            "| --- | --- | ---: | ---: | ---: | ---: |"]
+    any_row = False
+    for r in results["systems"]:
+        o = r.get("overhead")
+        if not o:
+            continue
+        any_row = True
+        cpu = [v["cpu_pct"] for v in o["nodes"].values()]
+        rss = [v["rss_kib"] / 1024.0 for v in o["nodes"].values()]
+        procs = sorted({v["processes"] for v in o["nodes"].values()})
+        rows.append("| %s | %s | %.0f | %.2f / %.2f | %.1f / %.1f | %s |" % (
+            r["label"], r["timing"], o["duration"], statistics.median(cpu), max(cpu),
+            statistics.median(rss), max(rss), ", ".join(str(p) for p in procs)))
+    return rows if any_row else []
+
+
+def plot(results, path):
+    """A PNG of the crash outages (TCP) per system, one dot per crash and
+    the median as a bar; False when matplotlib is missing or nothing to plot."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    series = [(r["label"], [m["tcp_gap"] * 1000 for m in r.get("crash") or [] if m["tcp_gap"] is not None])
+              for r in results["systems"]]
+    series = [(label, v) for label, v in series if v]
+    if not series:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(series) + 1.6))
+    for i, (label, v) in enumerate(series):
+        ax.scatter(v, [i] * len(v), s=18, alpha=0.7)
+        med = statistics.median(v)
+        ax.plot([med, med], [i - 0.3, i + 0.3], color="black")
+    ax.set_yticks(range(len(series)))
+    ax.set_yticklabels([label for label, _ in series])
+    ax.set_xlabel("client-observed outage after a crash of the VIP holder, ms (TCP; bar: median)")
+    ax.set_xscale("log")
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.set_title("bench/compare %s%s" % (results["started"], " (quick validation run)" if results["quick"] else ""))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def markdown(results, repo, png):
+    q = results["quick"]
+    lines = ["# bench/compare: Vigil side by side with keepalived, Heartbeat and Corosync + Pacemaker", ""]
+    if q:
+        lines += ["**A quick validation run (`--quick`: %d runs per scenario) measured on a shared, busy "
+                  "machine (other developers' builds and tests ran at the same time): it shows that the "
+                  "harness works, not the issue's figures.**" % results["runs"], ""]
+    lines += ["- command: `%s`" % results["command"],
+              "- run: %s UTC, revision %s" % (results["started"], results["revision"]),
+              "- machine: %s" % results["machine"],
+              "- testbed: network namespaces (tests/system/vigil_lab.py): %s; the client namespace on lan1 "
+              "probes the VIP %s every 10 ms (an ARP request, and a TCP connection to port %d where every "
+              "node runs a service that answers its name: vip_probe.py)" % (
+                  results["testbed"], results["vip"], results["port"]),
+              "- outage: the last answer from the old holder to the first from the new one, as the client "
+              "saw it (ARP: who answers for the VIP; TCP: who serves the connection)",
+              ""]
+    lines += ["## Versions", ""] + ["- %s: %s" % (r["label"], r["version"]) for r in results["systems"]] + [""]
+    crash = failover_table(results, "crash")
+    if crash:
+        lines += ["## Scenario 1: crash of the VIP holder", "",
+                  "All processes of the holder killed (SIGKILL) and its links down at once, at a random "
+                  "phase of the heartbeat; the node then comes back (links up, no VIP, its stack started) "
+                  "and the next crash is of the new holder.", ""] + crash + [""]
+        if png:
+            lines += ["![crash outages](%s)" % os.path.basename(png), ""]
+    move = failover_table(results, "move")
+    if move:
+        lines += ["## Scenario 2: administrative move of the VIP", "",
+                  "Each system's own way to hand over: " + "; ".join(
+                      "%s: %s" % (r["label"], r["move_how"]) for r in results["systems"] if r.get("move")) + ".",
+                  ""] + move + [""]
+    oh = overhead_table(results)
+    if oh:
+        lines += ["## Scenario 4: overhead of an idle cluster", "",
+                  "CPU time (user + system, reaped children included) and resident memory of every "
+                  "process of the stack on each node (not the service), over the window.", ""] + oh + [""]
+    lines += ["## Timing and configuration of each system, and why", ""]
+    for r in results["systems"]:
+        lines += ["- **%s**: %s. %s" % (r["label"], r["timing"], r["why"])]
+        lines += ["  - generated configuration: %s" % ", ".join("`%s`" % os.path.relpath(p, repo)
+                                                              for p in r["configs"])]
+    lines += [""]
+    if results.get("errors"):
+        lines += ["## What did not run", ""] + ["- %s" % e for e in results["errors"]] + [""]
+    for kind, title in (("crash", "Every crash"), ("move", "Every move")):
+        if any(r.get(kind) for r in results["systems"]):
+            lines += ["## %s (ms after the %s)" % (title, kind), ""] + every_run(results, kind) + [""]
+    return "\n".join(lines)
