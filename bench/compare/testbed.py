@@ -9,12 +9,14 @@ any of the compared systems runs on.
 
 Each node is a "machine": an anchor process (`sleep`) started with `ip netns
 exec` in the node's namespace, which thereby has a mount namespace of its own
-(ip netns exec makes one, slave to the host's). In it the testbed mounts a
+(ip netns exec makes one, slave to the host's), and `unshare --uts` with
+the node's name as host name (Heartbeat and Corosync name a node after
+`uname -n`). In it the testbed mounts a
 tmpfs on /run, /var/run is a link to it on Debian, and one on /dev/shm, and
 bind-mounts a per-node directory over each path that a system names in
 `private` (e.g. /var/lib/pacemaker, /etc/ha.d), so that daemons which insist
 on fixed paths (Pacemaker, Corosync, Heartbeat) see one set per node. Every
-process of the node runs through `nsenter -t ANCHOR -m -n`. Nothing is
+process of the node runs through `nsenter -t ANCHOR -m -n -u`. Nothing is
 mounted in the host's mount namespace: the mounts end with the anchor.
 
 Every process is killed by PID (those the testbed started, then whatever is
@@ -68,7 +70,8 @@ class Testbed:
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        for problem in self.close():
+            sys.stderr.write("testbed %s: %s\n" % (self.lab.prefix, problem))
         return False
 
     @property
@@ -96,7 +99,7 @@ class Testbed:
         node = self.lab.nodes[name]
         d = self.node_dir(name)
         os.makedirs(os.path.join(d, "log"), exist_ok=True)
-        script = ["set -e", "mount -t tmpfs -o mode=755 bench-run /run",
+        script = ["set -e", "hostname %s" % name, "mount -t tmpfs -o mode=755 bench-run /run",
                   "mount -t tmpfs -o mode=1777 bench-shm /dev/shm"]
         for path in self.private:
             src = self.private_dir(name, path)
@@ -105,7 +108,8 @@ class Testbed:
         script += ["echo ready", "exec sleep 86400"]
         err = os.path.join(d, "log", "anchor.err")
         with open(err, "ab") as e:
-            p = subprocess.Popen([self.lab.ip, "netns", "exec", node.ns, "sh", "-c", "\n".join(script)],
+            p = subprocess.Popen([self.lab.ip, "netns", "exec", node.ns, _tool("unshare"), "--uts", "sh", "-c",
+                                  "\n".join(script)],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=e, close_fds=True)
         self.lab.helpers.append(p)
         self.lab._write_state()
@@ -116,7 +120,7 @@ class Testbed:
 
     def argv_in(self, name, argv):
         """argv run inside node `name` (its netns and its mounts)."""
-        return [_tool("nsenter"), "-t", str(self.anchors[name].pid), "-m", "-n", "--"] + list(argv)
+        return [_tool("nsenter"), "-t", str(self.anchors[name].pid), "-m", "-n", "-u", "--"] + list(argv)
 
     def run(self, name, argv, timeout=30, check=True, env=None):
         """Run a command in node `name` and wait for it; CompletedProcess."""
@@ -213,13 +217,34 @@ class Testbed:
 
     # ------------------------------------------------------------ cleanup
 
+    def kill_all(self, name, rounds=50):
+        """SIGKILL every process in node `name`'s namespace (its anchor too,
+        Vigil's daemon excepted: the lab stops that one and checks how it
+        exits), until none is left: a stack told to stop may fork helpers
+        (Heartbeat gives its resources up in new processes), which a single
+        pass would miss and which would outlive the namespace's name."""
+        node = self.lab.nodes[name]
+        for _ in range(rounds):
+            pids = [p for p in vigil_lab._ns_pids(node.ns) if p != os.getpid() and p != node.pid]
+            if not pids:
+                return True
+            for pid in pids:
+                vigil_lab._signal_pid(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        return False
+
     def close(self):
         """Everything the lab and the testbed started, by PID and by name."""
-        for procs in getattr(self, "procs", {}).values():
-            for p in procs:
-                if p.poll() is None:
-                    vigil_lab._signal_pid(p.pid, signal.SIGTERM)
-        return self.lab.close()
+        problems = []
+        for name in getattr(self, "anchors", {}):
+            if not self.kill_all(name):
+                problems.append("processes left in %s after SIGKILL" % self.lab.nodes[name].ns)
+            for p in self.procs.get(name, []) + [self.anchors[name]]:
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    problems.append("pid %d of %s did not end" % (p.pid, name))
+        return self.lab.close() + problems
 
 
 def wait_for(predicate, timeout, what, interval=0.1):

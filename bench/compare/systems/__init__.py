@@ -16,6 +16,6 @@ class with:
     logs(tb, node)        its log files (kept with the results when a run fails)
 """
 
-from . import vigil, keepalived  # noqa: F401
+from . import vigil, keepalived, heartbeat  # noqa: F401
 
-SYSTEMS = {"vigil": vigil, "keepalived": keepalived}
+SYSTEMS = {"vigil": vigil, "keepalived": keepalived, "heartbeat": heartbeat}
