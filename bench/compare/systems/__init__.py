@@ -16,6 +16,7 @@ class with:
     logs(tb, node)        its log files (kept with the results when a run fails)
 """
 
-from . import vigil, keepalived, heartbeat  # noqa: F401
+from . import vigil, keepalived, heartbeat, pacemaker  # noqa: F401
 
-SYSTEMS = {"vigil": vigil, "keepalived": keepalived, "heartbeat": heartbeat}
+SYSTEMS = {"vigil": vigil, "keepalived": keepalived, "heartbeat": heartbeat,
+           "pacemaker": pacemaker}
