@@ -63,6 +63,22 @@ def overhead_table(results):
     return rows if any_row else []
 
 
+def busy_table(results):
+    rows = ["| system | timing | stress s | VIP moves seen by the client | rounds with two holders "
+            "| longest silence ms | membership events per node | what was counted |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
+    any_row = False
+    for r in results["systems"]:
+        b = r.get("busy")
+        if not b:
+            continue
+        any_row = True
+        rows.append("| %s | %s | %.0f | %d | %d | %s | %s | %s |" % (
+            r["label"], r["timing"], b["duration"], b["vip_moves"], b["double_rounds"], ms(b["longest_silence"]),
+            ", ".join("%s %d" % kv for kv in sorted(b["membership_events"].items())), b["events_what"]))
+    return rows if any_row else []
+
+
 def plot(results, path):
     """A PNG of the crash outages (TCP) per system, one dot per crash and
     the median as a bar; False when matplotlib is missing or nothing to plot."""
@@ -97,10 +113,16 @@ def plot(results, path):
 def markdown(results, repo, png):
     q = results["quick"]
     lines = ["# bench/compare: Vigil side by side with keepalived, Heartbeat and Corosync + Pacemaker", ""]
-    if q:
-        lines += ["**A quick validation run (`--quick`: %d runs per scenario) measured on a shared, busy "
-                  "machine (other developers' builds and tests ran at the same time): it shows that the "
-                  "harness works, not the issue's figures.**" % results["runs"], ""]
+    if results.get("note"):
+        lines += ["**Note: %s**" % results["note"], ""]
+    short = [w for w, bad in (("%d runs per failover scenario" % results["runs"], results["runs"] < 10),
+                              ("an overhead window of %.0f s" % results.get("overhead_seconds", 60),
+                               results.get("overhead_seconds", 60) < 60),
+                              ("a busy window of %.0f s" % results.get("busy_seconds", 600),
+                               results.get("busy_seconds", 600) < 600)) if bad]
+    if q or short:
+        lines += ["**A short run (%s%s; the full run: 10 runs, 60 s, 600 s): it shows that the harness "
+                  "works; its figures are no comparison.**" % ("`--quick`: " if q else "", ", ".join(short)), ""]
     lines += ["- command: `%s`" % results["command"],
               "- run: %s UTC, revision %s" % (results["started"], results["revision"]),
               "- machine: %s" % results["machine"],
@@ -131,6 +153,13 @@ def markdown(results, repo, png):
         lines += ["## Scenario 4: overhead of an idle cluster", "",
                   "CPU time (user + system, reaped children included) and resident memory of every "
                   "process of the stack on each node (not the service), over the window.", ""] + oh + [""]
+    busy = busy_table(results)
+    if busy:
+        lines += ["## Scenario 3: busy nodes", "",
+                  "stress-ng on every node at once (`--cpu %d --vm 1 --vm-bytes 256M --io 1`: the machine's "
+                  "cores saturated, memory and I/O stressed), each system at its fastest timing here; the "
+                  "client probes the VIP by ARP every 10 ms. A VIP move or a membership change is a false "
+                  "failover: no node failed." % os.cpu_count(), ""] + busy + [""]
     lines += ["## Timing and configuration of each system, and why", ""]
     for r in results["systems"]:
         lines += ["- **%s**: %s. %s" % (r["label"], r["timing"], r["why"])]

@@ -154,3 +154,64 @@ def overhead(tb, system, duration):
         out[n] = {"cpu_pct": 100.0 * ticks / hz / elapsed, "rss_kib": sum(_rss_kib(p) for p in pids),
                   "processes": len(pids)}
     return {"duration": elapsed, "nodes": out}
+
+
+# ---------------------------------------------------------------- busy node
+
+def _lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
+def membership_events(tb, system, marks):
+    """Lines of each node's log since `marks` (line counts) that say the
+    membership (or the VRRP state) changed: the system's own words
+    (system.MEMBERSHIP_RE); {node: count}."""
+    out = {}
+    for n in tb.names:
+        count = 0
+        for i, path in enumerate(system.logs(tb, n)):
+            new = _lines(path)[marks[n][i]:]
+            count += sum(1 for line in new if system.MEMBERSHIP_RE.search(line))
+        out[n] = count
+    return out
+
+
+def busy(tb, system, duration, log):
+    """Every node saturated by stress-ng (CPU, memory and I/O stressors,
+    `duration` s) on the machine's cores, the client probing the VIP (ARP
+    every 10 ms): VIP moves and double holders the client saw, its longest
+    silence, and the membership changes each node's log reports."""
+    marks = {n: [len(_lines(p)) for p in system.logs(tb, n)] for n in tb.names}
+    probe = tb.lab.probe_vip(tb.vip_host, duration + 20, wait=False)
+    stress = []
+    try:
+        probe.wait_until(lambda tl: tl.answered(), 10, "an answer for the VIP")
+        t0 = time.monotonic()
+        for n in tb.names:
+            stress.append(tb.spawn(n, ["stress-ng", "--cpu", str(os.cpu_count() or 2), "--vm", "1",
+                                       "--vm-bytes", "256M", "--io", "1", "--timeout", "%ds" % int(duration),
+                                       "--quiet"], os.path.join(tb.node_dir(n), "log", "stress-ng.out")))
+        for p in stress:
+            try:
+                p.wait(timeout=duration + 30)
+            except Exception:
+                p.kill()
+                p.wait(timeout=10)
+        t1 = time.monotonic()
+        time.sleep(1.0)
+    finally:
+        for p in stress:
+            if p.poll() is None:
+                p.kill()
+        tl = probe.stop()
+    seq = tl.sequence()
+    quiet = tl.silence(after=t0, before=t1 + 1.0)
+    ev = membership_events(tb, system, marks)
+    return {"duration": t1 - t0, "vip_moves": max(0, len(seq) - 1), "double_rounds": len(tl.violations()),
+            "longest_silence": (quiet[1] - quiet[0]) if quiet and quiet[1] is not None else None,
+            "silent_rounds": quiet[2] if quiet else 0,
+            "membership_events": ev, "events_what": system.MEMBERSHIP_WHAT}

@@ -8,6 +8,7 @@ Vigil's 100ms / 400ms and keepalived's advert_int 0.1 (3 x 0.1 s + skew);
 Heartbeat takes millisecond values (`100ms`), warntime below deadtime."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +19,8 @@ HB_STANDBY = "/usr/share/heartbeat/hb_standby"
 
 class System:
     name = "heartbeat"
+    MEMBERSHIP_RE = re.compile(r"node \S+: is dead|Link \S+:\S+ dead|Late heartbeat|node \S+: status active")
+    MEMBERSHIP_WHAT = "nodes or links declared dead or back, and late heartbeats (ha-log)"
     private = ("/etc/ha.d", "/var/lib/heartbeat")
     nodes = 2
     move_how = "`hb_standby` on the holder (it hands its resources to the other node)"

@@ -8,6 +8,7 @@ advert_int 1 is keepalived's default (VRRPv2); 0.1 needs VRRPv3
 adverts. A node is master 3 x advert_int + skew after the last advert."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,8 @@ echo "$3" > %s
 
 class System:
     name = "keepalived"
+    MEMBERSHIP_RE = re.compile(r"Entering (MASTER|BACKUP|FAULT) STATE(?! \(init\))")
+    MEMBERSHIP_WHAT = "VRRP state changes (keepalived's log)"
     private = ()
     nodes = 3
     move_how = ("SIGTERM to keepalived on the master (it sends a priority-0 advert, VRRP's hand-over), "

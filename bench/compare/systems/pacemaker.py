@@ -12,6 +12,7 @@ default ratio). Per-node /etc/corosync, /var/lib/corosync,
 /var/lib/pacemaker and /var/log/pacemaker are bind-mounted in the node."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -33,6 +34,8 @@ PRIMITIVE = """<primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr
 
 class System:
     name = "pacemaker"
+    MEMBERSHIP_RE = re.compile(r"A new membership|Token has not been received")
+    MEMBERSHIP_WHAT = "new memberships and token losses (corosync.log)"
     private = ("/etc/corosync", "/var/lib/corosync", "/var/lib/pacemaker", "/var/log/pacemaker")
     nodes = 3
     move_how = ("`crm_resource --move --resource vip --node NODE`, then `crm_resource --clear --resource vip` "

@@ -2,6 +2,7 @@
 `type = ip` resource), `fencing = none` (as bench/failover: no fencing
 device in the lab, and the peers run without fencing too)."""
 
+import re
 import subprocess
 import time
 
@@ -12,6 +13,8 @@ DEFAULT = ("200ms", "1s")     # docs/configuration.md: the [cluster] defaults
 
 class System:
     name = "vigil"
+    MEMBERSHIP_RE = re.compile(r"\bview \d+ installed\b")
+    MEMBERSHIP_WHAT = "views installed (vigild's log)"
     private = ()
     nodes = 3
     move_how = "`vigilctl move bench NODE`, then `vigilctl move bench --clear` once it is there"
