@@ -100,10 +100,10 @@ def plot(results, path):
         ax.plot([med, med], [i - 0.3, i + 0.3], color="black")
     ax.set_yticks(range(len(series)))
     ax.set_yticklabels([label for label, _ in series])
-    ax.set_xlabel("client-observed outage after a crash of the VIP holder, ms (TCP; bar: median)")
+    ax.set_xlabel("outage after a crash of the VIP holder, ms (client, TCP; bar: median)")
     ax.set_xscale("log")
     ax.grid(axis="x", which="both", alpha=0.3)
-    ax.set_title("bench/compare %s%s" % (results["started"], " (quick validation run)" if results["quick"] else ""))
+    ax.set_title("bench/compare %s%s" % (results["started"], " (quick run: no comparison)" if results["quick"] else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -115,11 +115,13 @@ def markdown(results, repo, png):
     lines = ["# bench/compare: Vigil side by side with keepalived, Heartbeat and Corosync + Pacemaker", ""]
     if results.get("note"):
         lines += ["**Note: %s**" % results["note"], ""]
-    short = [w for w, bad in (("%d runs per failover scenario" % results["runs"], results["runs"] < 10),
+    ran = lambda key: any(r.get(key) for r in results["systems"])  # noqa: E731
+    short = [w for w, bad in (("%d runs per failover scenario" % results["runs"],
+                               results["runs"] < 10 and (ran("crash") or ran("move"))),
                               ("an overhead window of %.0f s" % results.get("overhead_seconds", 60),
-                               results.get("overhead_seconds", 60) < 60),
+                               results.get("overhead_seconds", 60) < 60 and ran("overhead")),
                               ("a busy window of %.0f s" % results.get("busy_seconds", 600),
-                               results.get("busy_seconds", 600) < 600)) if bad]
+                               results.get("busy_seconds", 600) < 600 and ran("busy"))) if bad]
     if q or short:
         lines += ["**A short run (%s%s; the full run: 10 runs, 60 s, 600 s): it shows that the harness "
                   "works; its figures are no comparison.**" % ("`--quick`: " if q else "", ", ".join(short)), ""]
@@ -160,11 +162,16 @@ def markdown(results, repo, png):
                   "cores saturated, memory and I/O stressed), each system at its fastest timing here; the "
                   "client probes the VIP by ARP every 10 ms. A VIP move or a membership change is a false "
                   "failover: no node failed." % os.cpu_count(), ""] + busy + [""]
-    lines += ["## Timing and configuration of each system, and why", ""]
+    lines += ["## Timing and configuration of each system, and why", "",
+              "The generated files are copies of what each node used (`NODE/fs/etc_ha.d/ha.cf` is what node "
+              "NODE saw as `/etc/ha.d/ha.cf`); paths inside them point to the run's temporary directory.", ""]
+    seen = set()
     for r in results["systems"]:
-        lines += ["- **%s**: %s. %s" % (r["label"], r["timing"], r["why"])]
-        lines += ["  - generated configuration: %s" % ", ".join("`%s`" % os.path.relpath(p, repo)
-                                                              for p in r["configs"])]
+        if r["name"] not in seen:
+            seen.add(r["name"])
+            lines += ["- **%s**: %s" % (r["name"], r["why"])]
+        lines += ["  - %s: %s; generated configuration: %s" % (
+            r["label"], r["timing"], ", ".join("`%s`" % os.path.relpath(p, repo) for p in r["configs"]))]
     lines += [""]
     if results.get("errors"):
         lines += ["## What did not run", ""] + ["- %s" % e for e in results["errors"]] + [""]

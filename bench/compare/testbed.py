@@ -164,16 +164,26 @@ class Testbed:
         return out
 
     def crash(self, name):
-        """The node dies at once: SIGKILL of every process of it (HA stack and
-        service; not the anchor, which stands for the machine), then every
-        link down in one batch. Returns time.monotonic() right before."""
-        pids = self.pids(name)
+        """The node dies at once: every process of it (HA stack and service;
+        not the anchor, which stands for the machine) frozen with SIGSTOP,
+        every link down in one batch, then SIGKILL. Freezing first makes the
+        death simultaneous: killed one by one, a child would see its parent
+        die first (keepalived's VRRP process gets SIGTERM then, through
+        PR_SET_PDEATHSIG, and hands the VIP over cleanly: no crash at all).
+        Returns time.monotonic() right before."""
         t0 = time.monotonic()
-        for pid in pids:
-            vigil_lab._signal_pid(pid, signal.SIGKILL)
+        stopped = set()
+        for _ in range(20):    # until no new process appeared (a fork in flight)
+            new = [p for p in self.pids(name) if p not in stopped]
+            if not new:
+                break
+            for pid in new:
+                vigil_lab._signal_pid(pid, signal.SIGSTOP)
+            stopped.update(new)
         batch = "".join("link set %s down\n" % link for link, _ in LINKS)
         subprocess.run([self.lab.ip, "-n", self.lab.nodes[name].ns, "-batch", "-"], input=batch.encode(),
                        check=True, timeout=10)
+        self.kill_all(name, crash=True)
         self._reap(name)
         return t0
 
@@ -217,15 +227,17 @@ class Testbed:
 
     # ------------------------------------------------------------ cleanup
 
-    def kill_all(self, name, rounds=50):
-        """SIGKILL every process in node `name`'s namespace (its anchor too,
-        Vigil's daemon excepted: the lab stops that one and checks how it
-        exits), until none is left: a stack told to stop may fork helpers
-        (Heartbeat gives its resources up in new processes), which a single
-        pass would miss and which would outlive the namespace's name."""
+    def kill_all(self, name, rounds=50, crash=False):
+        """SIGKILL every process in node `name`'s namespace until none is
+        left (a stack told to stop may fork helpers: Heartbeat gives its
+        resources up in new processes, which a single pass would miss and
+        which would outlive the namespace's name). For a crash the anchor
+        stays; otherwise (at close) Vigil's daemon stays: the lab stops that
+        one and checks how it exits."""
         node = self.lab.nodes[name]
         for _ in range(rounds):
-            pids = [p for p in vigil_lab._ns_pids(node.ns) if p != os.getpid() and p != node.pid]
+            spare = self.anchors[name].pid if crash else node.pid
+            pids = [p for p in vigil_lab._ns_pids(node.ns) if p != os.getpid() and p != spare]
             if not pids:
                 return True
             for pid in pids:
