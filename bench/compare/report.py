@@ -139,8 +139,8 @@ def markdown(results, repo, png):
     crash = failover_table(results, "crash")
     if crash:
         lines += ["## Scenario 1: crash of the VIP holder", "",
-                  "All processes of the holder killed (SIGKILL) and its links down at once, at a random "
-                  "phase of the heartbeat; the node then comes back (links up, no VIP, its stack started) "
+                  "Every process of the holder frozen (SIGSTOP), its links down, then killed (SIGKILL): "
+                  "the node dies at once, at a random phase of the heartbeat; the node then comes back (links up, no VIP, its stack started) "
                   "and the next crash is of the new holder.", ""] + crash + [""]
         if png:
             lines += ["![crash outages](%s)" % os.path.basename(png), ""]
