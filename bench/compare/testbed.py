@@ -209,22 +209,6 @@ class Testbed:
             self.lab.link_up(name, link)
         self.start_service(name)
 
-    def stop_node(self, name, timeout=15.0):
-        """A clean stop of every process the testbed started on the node
-        (SIGTERM, SIGKILL after `timeout`), service included."""
-        procs = self.procs[name] + ([self.servers[name]] if name in self.servers else [])
-        for p in procs:
-            if p.poll() is None:
-                vigil_lab._signal_pid(p.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for p in procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        self._reap(name)
-
     # ------------------------------------------------------------ cleanup
 
     def kill_all(self, name, rounds=50, crash=False):

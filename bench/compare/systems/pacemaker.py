@@ -154,7 +154,7 @@ class System:
         pass
 
     def post_crash(self, tb, node):
-        tb._reap(node)
+        pass
 
     def logs(self, tb, node):
         d = tb.private_dir(node, "/var/log/pacemaker")
