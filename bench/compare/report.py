@@ -79,6 +79,20 @@ def busy_table(results):
     return rows if any_row else []
 
 
+def scale_table(results):
+    rows = ["| system | timing | nodes | detection median ms | worst | best | CPU % per node median / max "
+            "| RSS MiB per node median / max |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    any_row = False
+    for r in results.get("scale") or []:
+        for p in r["scale"]:
+            any_row = True
+            rows.append("| %s | %s | %d | %s | %s | %s | %.2f / %.2f | %.1f / %.1f |" % (
+                r["label"], r["timing"], p["nodes"], ms(p["detect_median"]), ms(p["detect_max"]),
+                ms(p["detect_min"]), p["cpu_median"], p["cpu_max"], p["rss_kib_median"] / 1024.0,
+                p["rss_kib_max"] / 1024.0))
+    return rows if any_row else []
+
+
 def plot(results, path):
     """A PNG of the crash outages (TCP) per system, one dot per crash and
     the median as a bar; False when matplotlib is missing or nothing to plot."""
@@ -121,9 +135,11 @@ def markdown(results, repo, png):
                               ("an overhead window of %.0f s" % results.get("overhead_seconds", 60),
                                results.get("overhead_seconds", 60) < 60 and ran("overhead")),
                               ("a busy window of %.0f s" % results.get("busy_seconds", 600),
-                               results.get("busy_seconds", 600) < 600 and ran("busy"))) if bad]
+                               results.get("busy_seconds", 600) < 600 and ran("busy")),
+                              ("scale at %s nodes" % ", ".join(str(n) for n in results.get("scale_nodes") or []),
+                               bool(results.get("scale")) and results.get("scale_nodes") != [8, 16, 32])) if bad]
     if q or short:
-        lines += ["**A short run (%s%s; the full run: 10 runs, 60 s, 600 s): it shows that the harness "
+        lines += ["**A short run (%s%s; the full run: 10 runs, 60 s, 600 s, 8/16/32 nodes): it shows that the harness "
                   "works; its figures are no comparison.**" % ("`--quick`: " if q else "", ", ".join(short)), ""]
     lines += ["- command: `%s`" % results["command"],
               "- run: %s UTC, revision %s" % (results["started"], results["revision"]),
@@ -135,7 +151,8 @@ def markdown(results, repo, png):
               "- outage: the last answer from the old holder to the first from the new one, as the client "
               "saw it (ARP: who answers for the VIP; TCP: who serves the connection)",
               ""]
-    lines += ["## Versions", ""] + ["- %s: %s" % (r["label"], r["version"]) for r in results["systems"]] + [""]
+    lines += ["## Versions", ""] + ["- %s: %s" % (r["label"], r["version"])
+                                    for r in results["systems"] + (results.get("scale") or [])] + [""]
     crash = failover_table(results, "crash")
     if crash:
         lines += ["## Scenario 1: crash of the VIP holder", "",
@@ -162,6 +179,13 @@ def markdown(results, repo, png):
                   "cores saturated, memory and I/O stressed), each system at its fastest timing here; the "
                   "client probes the VIP by ARP every 10 ms. A VIP move or a membership change is a false "
                   "failover: no node failed." % os.cpu_count(), ""] + busy + [""]
+    sc = scale_table(results)
+    if sc:
+        lines += ["## Scenario 5: scale", "",
+                  "Per size, a fresh cluster: CPU and RSS of the stack on each node over the overhead window "
+                  "(idle), then a crash of the last node (not the VIP holder): how long until each survivor "
+                  "declared it gone (Vigil: the peer's `since_mono` in the survivor's status; Corosync: the "
+                  "survivor's log line \"A new membership ... Members left\", millisecond timestamps).", ""] + sc + [""]
     lines += ["## Timing and configuration of each system, and why", "",
               "The generated files are copies of what each node used (`NODE/fs/etc_ha.d/ha.cf` is what node "
               "NODE saw as `/etc/ha.d/ha.cf`); paths inside them point to the run's temporary directory.", ""]

@@ -215,3 +215,42 @@ def busy(tb, system, duration, log):
             "longest_silence": (quiet[1] - quiet[0]) if quiet and quiet[1] is not None else None,
             "silent_rounds": quiet[2] if quiet else 0,
             "membership_events": ev, "events_what": system.MEMBERSHIP_WHAT}
+
+
+# ---------------------------------------------------------------- scale
+
+def scale_point(tb, system, window, log):
+    """On a testbed of N nodes (the caller's): per-node CPU and RSS of an
+    idle cluster over `window` s, then the crash of the last node (not the
+    VIP holder): how long until each survivor declared it gone
+    (system.detected(), the system's own view of its membership)."""
+    h = holder(tb, system, timeout=300)
+    gone = next(n for n in reversed(tb.names) if n != h)
+    oh = overhead(tb, system, window)
+    system.pre_crash(tb, gone)
+    t_wall = time.time()
+    t0 = tb.crash(gone)
+    system.post_crash(tb, gone)
+    survivors = [n for n in tb.names if n != gone]
+    found = {}
+
+    def all_detected():
+        for n in survivors:
+            if n not in found:
+                d = system.detected(tb, n, gone, t0, t_wall)
+                if d is not None:
+                    found[n] = d
+        return len(found) == len(survivors)
+
+    testbed.wait_for(all_detected, 60, "every survivor of %s to see %s gone" % (system.label, gone), interval=0.2)
+    cpu = [v["cpu_pct"] for v in oh["nodes"].values()]
+    rss = [v["rss_kib"] for v in oh["nodes"].values()]
+    det = sorted(found.values())
+    out = {"nodes": len(tb.names), "gone": gone, "window": oh["duration"],
+           "cpu_median": sorted(cpu)[len(cpu) // 2], "cpu_max": max(cpu),
+           "rss_kib_median": sorted(rss)[len(rss) // 2], "rss_kib_max": max(rss),
+           "detect_median": det[len(det) // 2], "detect_max": det[-1], "detect_min": det[0]}
+    log("%s, %d nodes: detection of %s median %s ms, worst %s ms; CPU per node median %.2f%%, max %.2f%%" % (
+        system.label, out["nodes"], gone, ms(out["detect_median"]), ms(out["detect_max"]), out["cpu_median"],
+        out["cpu_max"]))
+    return out

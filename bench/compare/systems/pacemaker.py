@@ -20,6 +20,11 @@ import xml.etree.ElementTree as ET
 
 import testbed
 
+# corosync's log, `timestamp: hires`: "Nov 23 17:31:23.456 [123] n1 corosync notice  [TOTEM ] A new
+# membership (1.1c) was formed. Members left: 3"
+NEW_MEMBERSHIP_RE = re.compile(r"^(\w{3} +\d+ \d\d:\d\d:\d\d(?:\.\d+)?) .*A new membership \S+ was formed\."
+                               r".*Members left: ([\d ]+)")
+
 PRIMITIVE = """<primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
   <instance_attributes id="vip-ia">
     <nvpair id="vip-ip" name="ip" value="%(ip)s"/>
@@ -68,7 +73,7 @@ class System:
         return "\n".join(["# written by bench/compare", "totem {"] + totem + ["}", "", "nodelist {"] + nodes +
                          ["}", "", "quorum {", "    provider: corosync_votequorum", "}", "",
                           "logging {", "    to_logfile: yes", "    logfile: /var/log/pacemaker/corosync.log",
-                          "    to_stderr: no", "    to_syslog: no", "    timestamp: on", "}", ""])
+                          "    to_stderr: no", "    to_syslog: no", "    timestamp: hires", "}", ""])
 
     def configure(self, tb):
         out = []
@@ -156,6 +161,28 @@ class System:
     def post_crash(self, tb, node):
         pass
 
+    def detected(self, tb, observer, gone, t0, t_wall):
+        """Seconds from the crash (wall clock t_wall) until corosync on
+        `observer` formed a membership without `gone` (its log line "A new
+        membership ... Members left: ID", hires timestamps), or None yet."""
+        gone_id = str(tb.names.index(gone) + 1)
+        year = time.localtime(t_wall).tm_year
+        path = os.path.join(tb.private_dir(observer, "/var/log/pacemaker"), "corosync.log")
+        try:
+            with open(path, errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            m = NEW_MEMBERSHIP_RE.match(line)
+            if not m or gone_id not in m.group(2).split():
+                continue
+            t = time.mktime(time.strptime("%d %s" % (year, m.group(1).split(".")[0]), "%Y %b %d %H:%M:%S"))
+            t += float("0." + m.group(1).split(".")[1]) if "." in m.group(1) else 0.0
+            if t >= t_wall - 0.001:
+                return t - t_wall
+        return None
+
     def logs(self, tb, node):
         d = tb.private_dir(node, "/var/log/pacemaker")
         o = os.path.join(tb.node_dir(node), "log")
@@ -168,6 +195,11 @@ def missing():
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             return "%s is not installed (Debian packages corosync, pacemaker, pacemaker-cli-utils)" % tool
     return None
+
+
+def scale_variant():
+    """The timing of the scale scenario: the token matched to Vigil's."""
+    return System(400, "matched to Vigil's 400 ms timeout")
 
 
 def variants(quick):

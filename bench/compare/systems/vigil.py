@@ -69,6 +69,20 @@ class System:
         n.proc.wait(timeout=10)
         n.exits.append((n.proc.returncode, True))
 
+    def detected(self, tb, observer, gone, t0, t_wall):
+        """Seconds from t0 (monotonic) until `observer` declared `gone`
+        dead (its status: since_mono of the peer's state), or None yet."""
+        st = tb.lab.try_status(observer)
+        if not st:
+            return None
+        try:
+            e = tb.lab.entry(st, gone)
+        except vigil_lab.StatusError:
+            return None
+        if e.get("state") != "dead" or e.get("since_mono") is None or e["since_mono"] < t0:
+            return None
+        return e["since_mono"] - t0
+
     def logs(self, tb, node):
         return [tb.lab.nodes[node].log]
 
@@ -77,7 +91,14 @@ def missing():
     return None   # vigil_lab.missing_requirements() covers vigild and vigilctl
 
 
+def scale_variant():
+    """The timing of the scale scenario: bench/failover's."""
+    return System("100ms", "400ms", "bench/failover's timing")
+
+
 def variants(quick):
-    """Vigil at its defaults, and at the bench/failover timing."""
-    return [System(), System("100ms", "400ms", "bench/failover's timing, near keepalived advert_int 0.1")]
+    """Vigil at its defaults, at the bench/failover timing, and at
+    keepalived's default timing."""
+    return [System(), System("100ms", "400ms", "bench/failover's timing, near keepalived advert_int 0.1"),
+            System("1s", "3s", "matched to keepalived's default advert_int 1: a master is down after about 3 s")]
 
