@@ -157,7 +157,8 @@ def markdown(results, repo, png):
     if crash:
         lines += ["## Scenario 1: crash of the VIP holder", "",
                   "Every process of the holder frozen (SIGSTOP), its links down, then killed (SIGKILL): "
-                  "the node dies at once, at a random phase of the heartbeat; the node then comes back (links up, no VIP, its stack started) "
+                  "the node dies at once, at a random phase of the heartbeat; the node then comes back "
+                  "(links up, no VIP, its stack started) "
                   "and the next crash is of the new holder.", ""] + crash + [""]
         if png:
             lines += ["![crash outages](%s)" % os.path.basename(png), ""]

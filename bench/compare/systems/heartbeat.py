@@ -72,9 +72,9 @@ crm off
 
     def start(self, tb, node):
         # a node back from a crash: no pid file left (as after a reboot)
-        tb.run(node, ["sh", "-c", "rm -f /run/heartbeat.pid && mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd "
-                      "/run/heartbeat/rsctmp && chown -R hacluster:haclient /run/heartbeat && "
-                      "chmod 750 /run/heartbeat"])
+        tb.run(node, ["sh", "-c", "rm -f /run/heartbeat.pid && "
+                      "mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd /run/heartbeat/rsctmp && "
+                      "chown -R hacluster:haclient /run/heartbeat && chmod 750 /run/heartbeat"])
         tb.spawn(node, [HEARTBEAT], os.path.join(tb.node_dir(node), "log", "heartbeat.out"))
 
     def ready(self, tb, node):
