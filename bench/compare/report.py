@@ -117,7 +117,7 @@ def plot(results, path):
     ax.set_xlabel("outage after a crash of the VIP holder, ms (client, TCP; bar: median)")
     ax.set_xscale("log")
     ax.grid(axis="x", which="both", alpha=0.3)
-    ax.set_title("bench/compare %s%s" % (results["started"], " (quick run: no comparison)" if results["quick"] else ""))
+    ax.set_title("bench/compare %s%s" % (results["started"], " (quick run)" if results["quick"] else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
