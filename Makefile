@@ -42,7 +42,7 @@ LIBVIGIL := $(BUILD)/lib/libvigil.a
 
 BINS := $(BUILD)/bin/vigild $(BUILD)/bin/vigilctl $(BUILD)/bin/vigil-witness
 
-.PHONY: all check check-unit check-system unit-tests clean format format-check demo bench bench-failover
+.PHONY: all check check-unit check-system unit-tests clean format format-check demo bench bench-failover bench-compare
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -123,6 +123,12 @@ bench: $(BINS)
 # of its holder (BENCH_ARGS=--quick for 3); writes bench/results/failover-*.md
 bench-failover: $(BINS)
 	VIGIL_BUILD=$(BUILD) $(PYTHON) bench/failover $(BENCH_ARGS)
+
+# bench/compare: Vigil side by side with keepalived, Heartbeat and Corosync +
+# Pacemaker (docs/bench-compare.md; packages: sudo bench/compare/install-deps);
+# BENCH_ARGS=--quick for 2 runs; writes bench/results/compare-*
+bench-compare: $(BINS)
+	VIGIL_BUILD=$(BUILD) $(PYTHON) bench/compare/run $(BENCH_ARGS)
 
 FORMAT_FILES = $(LIB_SRCS) $(VIGILD_SRCS) $(CTL_SRCS) $(WITNESS_SRCS) $(TEST_SRCS) $(wildcard src/*/*.h tests/tools/*.c)
 
