@@ -17,14 +17,15 @@ static struct witness_answer ans;
 
 static void test_body(void **state)
 {
-    char *b = witness_alive_body("web é", "alpha", 0xabc, 1000, "running", "{\"beta\":[\"lan1\"]}");
+    char *b =
+        witness_alive_body("web é", "alpha", 0xabc, 1000, "running", "{\"beta\":[\"lan1\"]}", NULL);
     assert_non_null(b);
     assert_non_null(strstr(b, "\"cluster\":\"web é\""));
     assert_non_null(strstr(b, "\"incarnation\":\"0000000000000abc\""));
     assert_non_null(strstr(b, "\"timeout_ms\":1000"));
     assert_non_null(strstr(b, "\"beta\":[\"lan1\"]"));
     free(b);
-    b = witness_alive_body("web", "alpha", 1, 1000, "running", "not json");
+    b = witness_alive_body("web", "alpha", 1, 1000, "running", "not json", NULL);
     assert_non_null(strstr(b, "\"sees\":{}"));
     free(b);
 }
