@@ -429,11 +429,12 @@ static json_t *json_header(const struct decoded *d)
  * "state": ..., "failures": N}, ...]}, or null when it carries none. */
 static json_t *json_group_reports(const struct disk_slot *s, const struct conf *c)
 {
-    json_t *list = json_array();
+    json_t *list;
     char label[16];
 
     if (!s->groups.n)
         return json_null();
+    list = json_array();
     for (int g = 0; list && g < s->groups.n; g++)
         json_array_append_new(
             list, json_pack("{s:o, s:s, s:i}", "group",
