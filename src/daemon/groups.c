@@ -326,6 +326,7 @@ void groups_on_heartbeat(struct daemon *d, int i, const struct wire_header *h,
 
     if (d->conf.n_groups == 0)
         return;
+    sc_incarnation(&G->sc[i], h->incarnation);
     if (hb->n_groups != d->conf.n_groups) {
         G->peer_valid[i] = false; /* still probing, or another configuration */
         return;

@@ -8,20 +8,27 @@ static bool stopped(uint8_t state)
     return state == WIRE_GROUP_STOPPED || state == WIRE_GROUP_FAILED;
 }
 
+void sc_incarnation(struct sc_node *n, uint64_t incarnation)
+{
+    if (incarnation == n->incarnation)
+        return;
+    n->incarnation = incarnation;
+    memset(n->active_at, 0, sizeof(n->active_at));
+}
+
 void sc_note(struct sc_node *n, uint64_t incarnation, const struct group_reports *r)
 {
-    if (incarnation != n->incarnation) {
-        n->incarnation = incarnation;
-        memset(n->active_at, 0, sizeof(n->active_at));
-    }
+    bool current = incarnation != 0 && incarnation == n->incarnation;
+    bool departed = n->left && incarnation == n->left_incarnation;
+
     for (int g = 0; g < r->n && g < VIGIL_MAX_GROUPS; g++) {
         if (stopped(r->g[g].state))
             continue;
-        if (r->at > n->active_at[g])
+        if (current && r->at > n->active_at[g])
             n->active_at[g] = r->at;
         /* an active report of the departed incarnation, read late, makes
          * every stopped one older than it stale too */
-        if (n->left && incarnation == n->left_incarnation && r->at > n->left_active_at[g])
+        if (departed && r->at > n->left_active_at[g])
             n->left_active_at[g] = r->at;
     }
 }

@@ -33,8 +33,14 @@ struct sc_node {
     vg_usec_t left_at;                         /* this node's clock when it saw it leave */
 };
 
+/* The peer's incarnation as its heartbeats (authenticated, checked by the
+ * membership layer) say: a new one starts afresh. Only heartbeats set it: a
+ * disk slot or a witness report may be left from an older incarnation. */
+void sc_incarnation(struct sc_node *n, uint64_t incarnation);
+
 /* A report from the peer, through any path: notes the groups it says are
- * active (not stopped or failed). A new incarnation starts afresh. */
+ * active (not stopped or failed), when it is of the incarnation above (and
+ * raises the departed incarnation's bar when it is of that one). */
 void sc_note(struct sc_node *n, uint64_t incarnation, const struct group_reports *r);
 
 /* The peer left the view at `now`; `reported`: its reports were known. */

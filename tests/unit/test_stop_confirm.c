@@ -30,6 +30,7 @@ static void left_while_running(struct sc_node *n)
     struct group_reports r = reports(1000, WIRE_GROUP_RUNNING, WIRE_GROUP_STOPPED);
 
     memset(n, 0, sizeof(*n));
+    sc_incarnation(n, INC);
     sc_note(n, INC, &r);
     sc_left(n, true, 5000);
 }
@@ -122,6 +123,7 @@ static void test_unreported_needs_fresh(void **state)
     /* heartbeats seen but without reports (G = 0): as unreported */
     memset(&n, 0, sizeof(n));
     struct group_reports none = {.at = 10, .n = 0};
+    sc_incarnation(&n, INC);
     sc_note(&n, INC, &none);
     sc_left(&n, false, 5000);
     assert_false(sc_confirms(&n, 0, INC, &r, false));
@@ -134,6 +136,7 @@ static void test_only_after_a_departure(void **state)
     struct group_reports r = reports(2000, WIRE_GROUP_STOPPED, WIRE_GROUP_STOPPED);
 
     memset(&n, 0, sizeof(n));
+    sc_incarnation(&n, INC);
     sc_note(&n, INC, &active);
     assert_false(sc_confirms(&n, 0, INC, &r, true)); /* never left: nothing to confirm */
     sc_left(&n, true, 5000);
@@ -151,12 +154,35 @@ static void test_groups_are_independent(void **state)
     struct group_reports c = reports(1500, WIRE_GROUP_STOPPED, WIRE_GROUP_STOPPED);
 
     memset(&n, 0, sizeof(n));
+    sc_incarnation(&n, INC);
     sc_note(&n, INC, &a);
     sc_note(&n, INC, &b);
     sc_left(&n, true, 5000);
     /* web was last active at 1000, db at 2000 */
     assert_true(sc_confirms(&n, 0, INC, &c, false));
     assert_false(sc_confirms(&n, 1, INC, &c, false));
+}
+
+/* A slot left by an older incarnation (its disk writes fail since it
+ * restarted) is read between heartbeats of the running one: it must not
+ * become the incarnation that left, or its stale "stopped" would confirm. */
+static void test_stale_slot_of_an_older_incarnation(void **state)
+{
+    struct sc_node n;
+    struct group_reports hb = reports(1000, WIRE_GROUP_RUNNING, WIRE_GROUP_STOPPED);
+    struct group_reports slot = reports(800000, WIRE_GROUP_STOPPED, WIRE_GROUP_STOPPED);
+
+    memset(&n, 0, sizeof(n));
+    sc_incarnation(&n, INC2); /* heartbeats of INC2, running web */
+    sc_note(&n, INC2, &hb);
+    sc_note(&n, INC, &slot); /* the old slot, read last */
+    sc_left(&n, true, 5000);
+    assert_true(n.left_incarnation == INC2);
+    assert_false(sc_confirms(&n, 0, INC, &slot, false));
+    assert_true(n.left_active_at[0] == 1000);
+    /* a new incarnation's heartbeats start afresh */
+    sc_incarnation(&n, INC);
+    assert_true(n.active_at[0] == 0 && n.left_active_at[0] == 1000);
 }
 
 static void test_second_departure(void **state)
@@ -167,6 +193,7 @@ static void test_second_departure(void **state)
 
     left_while_running(&n);
     /* it came back, ran web again (reported at 4000), and left again */
+    sc_incarnation(&n, INC);
     sc_note(&n, INC, &r);
     sc_left(&n, true, 9000);
     assert_int_equal(n.left_at, 9000);
@@ -184,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_unreported_needs_fresh),
         cmocka_unit_test(test_only_after_a_departure),
         cmocka_unit_test(test_groups_are_independent),
+        cmocka_unit_test(test_stale_slot_of_an_older_incarnation),
         cmocka_unit_test(test_second_departure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
