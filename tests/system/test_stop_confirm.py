@@ -57,22 +57,24 @@ def make(disk=False, witness=False):
     return lab
 
 
-@pytest.fixture
-def disk_lab():
-    lab = make(disk=True)
+def lab_of(**parts):
+    """A started lab with `parts` (disk=True or witness=True), closed after
+    the test; its cleanup problems fail the test."""
+    lab = make(**parts)
     yield lab
     problems = lab.close()
     if problems:
         pytest.fail("problems while cleaning up:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def disk_lab():
+    yield from lab_of(disk=True)
 
 
 @pytest.fixture
 def witness_lab():
-    lab = make(witness=True)
-    yield lab
-    problems = lab.close()
-    if problems:
-        pytest.fail("problems while cleaning up:\n" + "\n".join(problems), pytrace=False)
+    yield from lab_of(witness=True)
 
 
 def line_index(text, pattern):
