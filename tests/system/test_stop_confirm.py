@@ -85,22 +85,14 @@ def line_index(text, pattern):
     return -1
 
 
-def cut_holder_and_check(lab, via):
-    """Cut n1 off every udp link; the group must move to n2 (or n3) only
-    after n1's stop was confirmed through `via`, and the VIP never answers
+def moved_after_confirmation(lab, probe, t0, confirmed, wait):
+    """The group must come online on n2 or n3 once n2 logged `confirmed`
+    (within `wait`), the new holder's log has the confirmation before its
+    start, and the VIP answered from n1 then from the new holder only, never
     from two MACs. Returns the new holder."""
-    wait_online(lab, "n1")
     mac1 = lab.mac("n1", "lan1")
     others = {n: lab.mac(n, "lan1") for n in ("n2", "n3")}
-    probe = lab.probe_vip(lab.vip_ip, 30, wait=False)
-    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
-    t0 = time.monotonic()
-    isolate(lab, "n1")
-    lab.wait_for(lambda: "may still run there" in log_text(lab, "n2"), 5,
-                 "n2 to take n1 as stop-unconfirmed")
-    confirmed = "group web: n1 confirmed the stop through %s" % via
-    lab.wait_for(lambda: confirmed in log_text(lab, "n2"), CONFIRM_BOUND,
-                 "n2 to log: %s" % confirmed)
+    lab.wait_for(lambda: confirmed in log_text(lab, "n2"), wait, "n2 to log: %s" % confirmed)
     holder = {}
 
     def online_on_a_survivor():
@@ -111,17 +103,11 @@ def cut_holder_and_check(lab, via):
     lab.wait_for(online_on_a_survivor, 5, "web online on n2 or n3")
     new = holder["node"]
     probe.wait_until(lambda tl: others[new] in tl.macs(), 3, "%s answering" % new)
-    took = time.monotonic() - t0
     tl = probe.stop()
     tl.assert_single_holder()
     assert tl.sequence() == [{mac1}, {others[new]}], tl.summary()
-    print("n1 cut off: n1 last answered %.3f s after the cut, %s first %.3f s; confirmed "
-          "through %s; %.2f s in all" % (tl.last_answer(mac1) - t0, new,
-                                        tl.first_answer(others[new]) - t0, via, took))
-    # n1 stopped it (rule 3), and the new holder started it only after the
-    # confirmation (its own log, in order)
-    assert "not a quorate member" in log_text(lab, "n1")
-    assert not os.path.exists(app_file(lab, "n1"))
+    print("n1 last answered %.3f s after the fault, %s first %.3f s; %s"
+          % (tl.last_answer(mac1) - t0, new, tl.first_answer(others[new]) - t0, confirmed))
     text = log_text(lab, new)
     k_conf = line_index(text, re.escape(confirmed))
     k_start = line_index(text, r"group web: assigned to this node by the coordinator: starting it")
@@ -129,6 +115,25 @@ def cut_holder_and_check(lab, via):
         "%s: the start (line %d) must come after the confirmation (line %d)" % (new, k_start,
                                                                                 k_conf))
     return new
+
+
+def cut_holder_and_check(lab, via):
+    """Cut n1 off every udp link; the group must move to n2 (or n3) only
+    after n1's stop was confirmed through `via`, and the VIP never answers
+    from two MACs."""
+    wait_online(lab, "n1")
+    mac1 = lab.mac("n1", "lan1")
+    probe = lab.probe_vip(lab.vip_ip, 30, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    t0 = time.monotonic()
+    isolate(lab, "n1")
+    lab.wait_for(lambda: "may still run there" in log_text(lab, "n2"), 5,
+                 "n2 to take n1 as stop-unconfirmed")
+    moved_after_confirmation(lab, probe, t0, "group web: n1 confirmed the stop through %s" % via,
+                             CONFIRM_BOUND)
+    # n1 stopped it (rule 3)
+    assert "not a quorate member" in log_text(lab, "n1")
+    assert not os.path.exists(app_file(lab, "n1"))
 
 
 def test_disk_confirms_the_stop(disk_lab):
@@ -177,3 +182,30 @@ def test_crash_with_disk_still_waits(disk_lab):
     assert "may still run it" in web(lab.status("n2"))["placement"]["reason"]
     slot = {s["name"]: s for s in lab.disk_dump()["slots"]}["n1"]
     assert slot["groups"]["list"][0]["state"] == "running", slot
+
+
+def test_restarted_node_confirms_through_the_disk(disk_lab):
+    """Another incarnation confirms only with a slot written after the
+    departure: n1 crashes (kill -9: the app and the VIP stay) and is cut off
+    from every udp link; its old slot says running, nothing confirms. vigild
+    starts again on n1, still cut off: its probe finds the group running and
+    keeps it for initial-timeout (3 s) while no quorate view comes, then
+    stops it; its new slot says stopped, and n2 confirms it "after a restart
+    of its vigild": the group starts on n2 or n3, never two MACs."""
+    lab = disk_lab
+    wait_online(lab, "n1")
+    mac1 = lab.mac("n1", "lan1")
+    probe = lab.probe_vip(lab.vip_ip, 40, wait=False)
+    probe.wait_until(lambda tl: mac1 in tl.macs(), 3, "n1 answering")
+    t0 = lab.kill9("n1")
+    isolate(lab, "n1")
+    lab.wait_for(lambda: "may still run there" in log_text(lab, "n2"), 5,
+                 "n2 to take n1 as stop-unconfirmed")
+    lab.hold(lambda: web(lab.status("n2")).get("state") == "offline", 1.0,
+             "web offline on n2 while n1's old slot says running")
+    lab.start("n1")
+    new = moved_after_confirmation(
+        lab, probe, t0, "group web: n1 confirmed the stop through the disk (link shared) "
+        "(stopped there, after a restart of its vigild)", 3.0 + CONFIRM_BOUND)
+    assert not os.path.exists(app_file(lab, "n1"))
+    assert os.path.exists(app_file(lab, new))
