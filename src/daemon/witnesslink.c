@@ -58,19 +58,21 @@ static void on_arbitration(struct witness_http *w, long status, const char *body
     membership_on_arbitration(userdata, status, body, len, err, errtext);
 }
 
-/* Whether node k's report in the answer reached the witness after node i
+/* Whether node i's report in the answer reached the witness after node i
  * left the view, and so holds its state from after it: the witness got it
  * age_ms before it answered, and answered after this node sent its
- * request; the node built it at most its own timeout_ms (its HTTP timeout)
- * before. One more millisecond for the witness's rounding down. */
+ * request; node i built it at most its own timeout_ms (its HTTP timeout)
+ * before. One more millisecond for the witness's rounding down. Values
+ * from the answer are bounded before any arithmetic. */
 static bool fresh_report(const struct daemon *d, int l, int i, const struct witness_seen_node *n)
 {
     const struct sc_node *sc = &d->groups.sc[i];
-    vg_usec_t back = (n->age_ms + n->timeout_ms + 1) * VG_USEC_PER_MSEC;
+    uint64_t sent_ms = d->witness_sent[l] / VG_USEC_PER_MSEC;
 
-    if (!sc->left || !n->timeout_ms || d->witness_sent[l] <= back)
+    if (!sc->left || !n->timeout_ms || n->age_ms >= sent_ms || n->timeout_ms >= sent_ms)
         return false;
-    return d->witness_sent[l] - back > sc->left_at;
+    uint64_t back_ms = n->age_ms + n->timeout_ms + 1;
+    return back_ms < sent_ms && (sent_ms - back_ms) * VG_USEC_PER_MSEC > sc->left_at;
 }
 
 /* Node i's group reports in the witness's answer. */

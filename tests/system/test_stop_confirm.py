@@ -184,15 +184,20 @@ def test_crash_with_disk_still_waits(disk_lab):
     assert slot["groups"]["list"][0]["state"] == "running", slot
 
 
-def test_restarted_node_confirms_through_the_disk(disk_lab):
-    """Another incarnation confirms only with a slot written after the
+@pytest.mark.parametrize("path", ["disk", "witness"])
+def test_restarted_node_confirms(request, path):
+    """Another incarnation confirms only with a report made after the
     departure: n1 crashes (kill -9: the app and the VIP stay) and is cut off
-    from every udp link; its old slot says running, nothing confirms. vigild
-    starts again on n1, still cut off: its probe finds the group running and
-    keeps it for initial-timeout (3 s) while no quorate view comes, then
-    stops it; its new slot says stopped, and n2 confirms it "after a restart
-    of its vigild": the group starts on n2 or n3, never two MACs."""
-    lab = disk_lab
+    from every udp link; its last reports say running, nothing confirms.
+    vigild starts again on n1, still cut off: its probe finds the group
+    running and keeps it for initial-timeout (3 s) while no quorate view
+    comes, then stops it; its new slot (a slot that changed twice since a
+    disk round after the departure) or its new report to the witness
+    (received after the departure, by age_ms and its timeout) says stopped,
+    and n2 confirms it "after a restart of its vigild": the group starts on
+    n2 or n3, never two MACs."""
+    lab = request.getfixturevalue(path + "_lab")
+    via = "the disk (link shared)" if path == "disk" else "the witness (link arbiter)"
     wait_online(lab, "n1")
     mac1 = lab.mac("n1", "lan1")
     probe = lab.probe_vip(lab.vip_ip, 40, wait=False)
@@ -202,10 +207,10 @@ def test_restarted_node_confirms_through_the_disk(disk_lab):
     lab.wait_for(lambda: "may still run there" in log_text(lab, "n2"), 5,
                  "n2 to take n1 as stop-unconfirmed")
     lab.hold(lambda: web(lab.status("n2")).get("state") == "offline", 1.0,
-             "web offline on n2 while n1's old slot says running")
+             "web offline on n2 while n1's last reports say running")
     lab.start("n1")
     new = moved_after_confirmation(
-        lab, probe, t0, "group web: n1 confirmed the stop through the disk (link shared) "
-        "(stopped there, after a restart of its vigild)", 3.0 + CONFIRM_BOUND)
+        lab, probe, t0, "group web: n1 confirmed the stop through %s "
+        "(stopped there, after a restart of its vigild)" % via, 3.0 + CONFIRM_BOUND)
     assert not os.path.exists(app_file(lab, "n1"))
     assert os.path.exists(app_file(lab, new))
