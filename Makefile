@@ -164,15 +164,17 @@ FUZZ_TARGETS := fuzz_conf fuzz_wire fuzz_disk_block fuzz_witness_request fuzz_wi
                 fuzz_keyfile fuzz_duration fuzz_ip_parse
 FUZZ_SRCS_fuzz_conf := $(wildcard src/conf/*.c) src/common/errbuf.c src/resources/ip_parse.c
 FUZZ_SRCS_fuzz_wire := src/proto/wire.c
-FUZZ_SRCS_fuzz_disk_block := src/proto/disk_block.c
+FUZZ_SRCS_fuzz_disk_block := src/proto/disk_block.c src/proto/group_report.c
 FUZZ_SRCS_fuzz_witness_request := src/witness/serve.c src/witness/request.c \
-                                  src/witness/registry.c src/witness/token.c src/common/errbuf.c
-FUZZ_SRCS_fuzz_witness_answer := src/proto/witness_msg.c
+                                  src/witness/registry.c src/witness/token.c src/common/errbuf.c \
+                                  src/proto/group_report.c
+FUZZ_SRCS_fuzz_witness_answer := src/proto/witness_msg.c src/proto/group_report.c
 FUZZ_SRCS_fuzz_keyfile := src/common/keyfile.c src/witness/token.c src/common/errbuf.c
 FUZZ_SRCS_fuzz_duration := src/conf/duration.c
 FUZZ_SRCS_fuzz_ip_parse := src/resources/ip_parse.c src/witness/listen.c src/common/errbuf.c
 FUZZ_GEN_SRCS := src/proto/wire.c src/proto/disk_block.c src/proto/witness_msg.c \
-                 src/witness/registry.c src/witness/request.c src/common/errbuf.c
+                 src/proto/group_report.c src/witness/registry.c src/witness/request.c \
+                 src/common/errbuf.c
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/%)
 FUZZ_HEADERS := fuzz/fuzz.h $(wildcard src/*/*.h)
 

@@ -12,8 +12,9 @@
  *   - decode(encode(x)) == x for every decoded x, and encode(x) is stable;
  *   - a refusal comes with a message, -ENODATA only for an all-zero block;
  *   - an encoded block decodes exactly when its fields are in range (node ids,
- *     and a state or request that disk_slot_state_name / disk_request_name
- *     know), and then to the same fields (the header's name cut as the
+ *     a state or request that disk_slot_state_name / disk_request_name know,
+ *     a slot's group reports: at most VIGIL_MAX_GROUPS, in states that
+ *     wire_group_state_name knows), and then to the same fields (the header's name cut as the
  *     encoder cuts it). */
 #include <errno.h>
 #include <sodium.h>
@@ -81,9 +82,27 @@ static int same_header(const struct disk_header *a, const struct disk_header *b)
 
 static int same_slot(const struct disk_slot *a, const struct disk_slot *b)
 {
+    if (a->groups.at != b->groups.at || a->groups.n != b->groups.n)
+        return 0;
+    for (int g = 0; g < a->groups.n && g < VIGIL_MAX_GROUPS; g++)
+        if (a->groups.g[g].state != b->groups.g[g].state ||
+            a->groups.g[g].failures != b->groups.g[g].failures)
+            return 0;
     return a->node == b->node && a->state == b->state && a->incarnation == b->incarnation &&
            a->counter == b->counter && a->write_time == b->write_time &&
            a->wall_time == b->wall_time && a->epoch == b->epoch;
+}
+
+/* The group reports a slot may carry: at most VIGIL_MAX_GROUPS, each in a
+ * state wire_group_state_name knows. */
+static int groups_known(const struct group_reports *r)
+{
+    if (r->n > VIGIL_MAX_GROUPS)
+        return 0;
+    for (int g = 0; g < r->n; g++)
+        if (strcmp(wire_group_state_name(r->g[g].state), "invalid") == 0)
+            return 0;
+    return 1;
 }
 
 static int same_mailbox(const struct disk_mailbox *a, const struct disk_mailbox *b)
@@ -124,8 +143,10 @@ static void decode_as(const uint8_t *block, unsigned kind)
             check_refusal(r, block, err, "slot");
             goto out;
         }
-        FUZZ_CHECK(x.node >= 1 && x.node <= VIGIL_MAX_NODES && state_known(x.state),
-                   "accepted slot node %u state %u", x.node, x.state);
+        FUZZ_CHECK(x.node >= 1 && x.node <= VIGIL_MAX_NODES && state_known(x.state) &&
+                       groups_known(&x.groups),
+                   "accepted slot node %u state %u (%u group reports)", x.node, x.state,
+                   x.groups.n);
         disk_slot_encode(again, &x);
         r = disk_slot_decode(again, &y, err, sizeof(err));
         FUZZ_CHECK(r == 0, "re-encoded slot refused: %s", err);
@@ -191,7 +212,14 @@ static void encode_decode(const uint8_t *data, size_t size, unsigned kind)
         x.write_time = fuzz_take(&rd, 8);
         x.wall_time = fuzz_take(&rd, 8);
         x.epoch = fuzz_take(&rd, 8);
-        int valid = x.node >= 1 && x.node <= VIGIL_MAX_NODES && state_known(x.state);
+        x.groups.at = fuzz_take(&rd, 8);
+        x.groups.n = (uint8_t)fuzz_take(&rd, 1);
+        for (int g = 0; g < x.groups.n && g < VIGIL_MAX_GROUPS; g++) {
+            x.groups.g[g].state = (uint8_t)fuzz_take(&rd, 1);
+            x.groups.g[g].failures = (uint8_t)fuzz_take(&rd, 1);
+        }
+        int valid = x.node >= 1 && x.node <= VIGIL_MAX_NODES && state_known(x.state) &&
+                    groups_known(&x.groups);
         disk_slot_encode(block, &x);
         r = disk_slot_decode(block, &y, err, sizeof(err));
         FUZZ_CHECK((r == 0) == valid, "slot node %u state %u: decode gave %d (%s)", x.node, x.state,

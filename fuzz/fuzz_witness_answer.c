@@ -7,7 +7,8 @@
  * parsed for the cluster FUZZ_CLUSTER (alive) or the epoch ARB_EPOCH (arbitrate).
  * Properties:
  *   - an accepted alive answer lists at most VIGIL_MAX_NODES nodes, every
- *     string terminated within its field;
+ *     string terminated within its field, group reports of known states,
+ *     at most VIGIL_MAX_GROUPS;
  *   - an accepted arbitration answer is about the epoch asked, its reason
  *     terminated within the caller's buffer;
  *   - a refusal says why;
@@ -35,7 +36,9 @@ static int same_answer(const struct witness_answer *x, const struct witness_answ
     for (int i = 0; i < x->n; i++) {
         const struct witness_seen_node *p = &x->nodes[i], *q = &y->nodes[i];
         if (strcmp(p->name, q->name) || p->age_ms != q->age_ms || strcmp(p->state, q->state) ||
-            strcmp(p->incarnation, q->incarnation))
+            strcmp(p->incarnation, q->incarnation) || p->timeout_ms != q->timeout_ms ||
+            p->groups.at != q->groups.at || p->groups.n != q->groups.n ||
+            memcmp(p->groups.g, q->groups.g, sizeof(p->groups.g[0]) * p->groups.n))
             return 0;
     }
     return 1;
@@ -92,9 +95,19 @@ static void fuzz_alive(const uint8_t *data, size_t size)
                        memchr(n->incarnation, '\0', sizeof(n->incarnation)),
                    "node %d: a field is not terminated", i);
         FUZZ_CHECK(n->age_ms <= INT64_MAX, "node %d: age %llu", i, (unsigned long long)n->age_ms);
-        json_object_set_new(nodes, n->name,
-                            json_pack("{s:I, s:s, s:s}", "age_ms", (json_int_t)n->age_ms, "state",
-                                      n->state, "incarnation", n->incarnation));
+        FUZZ_CHECK(n->timeout_ms <= INT64_MAX && n->groups.at <= INT64_MAX &&
+                       n->groups.n <= VIGIL_MAX_GROUPS,
+                   "node %d: timeout_ms, groups' at or count out of range", i);
+        for (int g = 0; g < n->groups.n; g++)
+            FUZZ_CHECK(strcmp(wire_group_state_name(n->groups.g[g].state), "invalid") != 0,
+                       "node %d: group %d in state %u", i, g, n->groups.g[g].state);
+        json_t *o = json_pack("{s:I, s:s, s:s}", "age_ms", (json_int_t)n->age_ms, "state", n->state,
+                              "incarnation", n->incarnation);
+        if (n->timeout_ms)
+            json_object_set_new(o, "timeout_ms", json_integer((json_int_t)n->timeout_ms));
+        if (n->groups.n)
+            json_object_set_new(o, "groups", group_reports_json(&n->groups));
+        json_object_set_new(nodes, n->name, o);
     }
     json_t *o = json_pack("{s:s, s:o}", "cluster", FUZZ_CLUSTER, "nodes", nodes);
     char *text = json_dumps(o, JSON_COMPACT);

@@ -77,17 +77,27 @@ static void fuzz_alive(const uint8_t *data, size_t size)
     FUZZ_CHECK(json_is_object(sees) && json_object_size(sees) <= WITNESS_MAX_NODES,
                "sees is not an object of at most %d nodes: %s", WITNESS_MAX_NODES, a.sees);
 
+    FUZZ_CHECK(a.groups.n <= VIGIL_MAX_GROUPS && a.groups.at <= INT64_MAX,
+               "groups: %u reports, at %llu", a.groups.n, (unsigned long long)a.groups.at);
+    for (int g = 0; g < a.groups.n; g++)
+        FUZZ_CHECK(strcmp(wire_group_state_name(a.groups.g[g].state), "invalid") != 0,
+                   "group %d in state %u", g, a.groups.g[g].state);
+
     /* written back as JSON, it parses to the same */
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O}", "cluster", a.cluster, "node", a.node,
                           "incarnation", a.incarnation, "timeout_ms", (json_int_t)a.timeout_ms,
                           "state", a.state, "sees", sees);
     FUZZ_CHECK(o, "cannot write the parsed body back as JSON");
+    if (a.groups.n)
+        json_object_set_new(o, "groups", group_reports_json(&a.groups));
     char *text = json_dumps(o, JSON_COMPACT);
     r = request_parse_alive(text, strlen(text), &b, err, sizeof(err));
     FUZZ_CHECK(r == 0, "the body written back is refused: %s\n  %s", err, text);
     FUZZ_CHECK(strcmp(a.cluster, b.cluster) == 0 && strcmp(a.node, b.node) == 0 &&
                    strcmp(a.incarnation, b.incarnation) == 0 && a.timeout_ms == b.timeout_ms &&
-                   strcmp(a.state, b.state) == 0 && strcmp(a.sees, b.sees) == 0,
+                   strcmp(a.state, b.state) == 0 && strcmp(a.sees, b.sees) == 0 &&
+                   a.groups.n == b.groups.n && (!a.groups.n || a.groups.at == b.groups.at) &&
+                   memcmp(a.groups.g, b.groups.g, sizeof(a.groups.g[0]) * a.groups.n) == 0,
                "the body written back parses to another request: %s", text);
     free(text);
     json_decref(o);

@@ -414,6 +414,7 @@ static void disk_seeds(void)
         .write_time = 987654321,
         .wall_time = 1700000000123456ULL,
         .epoch = 7,
+        .groups = {.at = 987650000, .n = 3},
     };
     struct disk_mailbox m = {
         .node = 2,
@@ -429,8 +430,14 @@ static void disk_seeds(void)
     disk_header_encode(block, &h);
     seed("fuzz_disk_block", "header", 0x00, block, sizeof(block));
     seed("fuzz_disk_block", "header-all-decoders", 0x03, block, sizeof(block));
+    s.groups.g[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
+    s.groups.g[1] = (struct wire_group_report){WIRE_GROUP_STOPPED, 2};
+    s.groups.g[2] = (struct wire_group_report){WIRE_GROUP_STOP_FAILED, 1};
     disk_slot_encode(block, &s);
     seed("fuzz_disk_block", "slot", 0x01, block, sizeof(block));
+    s.groups.n = 0;
+    disk_slot_encode(block, &s);
+    seed("fuzz_disk_block", "slot-no-groups", 0x01, block, sizeof(block));
     disk_mailbox_encode(block, &m);
     seed("fuzz_disk_block", "mailbox", 0x02, block, sizeof(block));
     seed("fuzz_disk_block", "mailbox-sealed", 0x06, block, sizeof(block));
@@ -443,6 +450,16 @@ static void disk_seeds(void)
     fields[1] = 2; /* node 2 */
     fields[2] = DISK_SLOT_STOOD_DOWN;
     seed("fuzz_disk_block", "struct-slot", 0x09, fields, sizeof(fields));
+    {
+        uint8_t sf[64] = {0};
+        sf[1] = 2;                 /* node 2 */
+        sf[2] = DISK_SLOT_RUNNING; /* then incarnation .. epoch, groups.at: zero */
+        sf[51] = 2;                /* two group reports */
+        sf[52] = WIRE_GROUP_RUNNING;
+        sf[54] = WIRE_GROUP_STOPPED;
+        sf[55] = 1;
+        seed("fuzz_disk_block", "struct-slot-groups", 0x09, sf, sizeof(sf));
+    }
     memset(fields, 0, sizeof(fields));
     fields[1] = 2;
     fields[3] = 1;
@@ -487,9 +504,13 @@ static char *arbitrate_answer(struct registry *reg, const char *body)
 
 static void witness_seeds(void)
 {
+    struct group_reports groups = {.at = 123456789, .n = 2};
+    groups.g[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
+    groups.g[1] = (struct wire_group_report){WIRE_GROUP_FAILED, 3};
     char *alive = witness_alive_body(FUZZ_CLUSTER, "alpha", 0x0123456789abcdefULL, 3000, "running",
-                                     "{\"beta\":[\"lan1\",\"lan2\"],\"gamma\":[]}");
-    char *alive_b = witness_alive_body(FUZZ_CLUSTER, "beta", 0xfedcba9876543210ULL, 3000, "", NULL);
+                                     "{\"beta\":[\"lan1\",\"lan2\"],\"gamma\":[]}", &groups);
+    char *alive_b =
+        witness_alive_body(FUZZ_CLUSTER, "beta", 0xfedcba9876543210ULL, 3000, "", NULL, NULL);
     /* the split of a view 2 {alpha, beta, gamma}: {alpha, gamma} installs
      * view 5, {beta} view 7 (both with parent 2); then {alpha} view 9 on top
      * of view 5 */

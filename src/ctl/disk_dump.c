@@ -211,6 +211,49 @@ static void text_header(const struct decoded *d, const struct ctl_disk_image *im
     fprintf(out, "created  %s (%s ago)\n", when, age);
 }
 
+/* A group's name for the reports of a slot: the configuration's when it has
+ * as many groups as the slot reports (the same file as the nodes'), else
+ * its position (#1, #2, ...). */
+static const char *group_label(const struct conf *c, int n, int g, char *buf, size_t size)
+{
+    if (c && c->n_groups == n)
+        return c->groups[g].name;
+    snprintf(buf, size, "#%d", g + 1);
+    return buf;
+}
+
+/* Below the slots: each node's group reports, as its slot carries them. */
+static void text_group_reports(const struct decoded *d, const struct conf *c, FILE *out)
+{
+    bool any = false;
+
+    for (int i = 0; i < d->n; i++) {
+        const struct entry *e = &d->e[i];
+        char label[16];
+
+        if (e->bad || e->mailbox || !e->slot.groups.n)
+            continue;
+        if (!any)
+            fprintf(out, "\ngroup reports (each node's own, from its slot):\n");
+        any = true;
+        fprintf(out, "  %d", e->node);
+        if (c)
+            fprintf(out, " %s", node_name(c, e->node));
+        fputc(':', out);
+        for (int g = 0; g < e->slot.groups.n; g++) {
+            const struct wire_group_report *r = &e->slot.groups.g[g];
+            const char *name = group_label(c, e->slot.groups.n, g, label, sizeof(label));
+            fprintf(out, "%s ", g ? "," : "");
+            for (const char *p = name; *p; p++) /* names come from a file */
+                fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+            fprintf(out, " %s", wire_group_state_name(r->state));
+            if (r->failures)
+                fprintf(out, " (%u failure%s)", r->failures, r->failures == 1 ? "" : "s");
+        }
+        fputc('\n', out);
+    }
+}
+
 static void text_slots(const struct decoded *d, const struct conf *c, uint64_t now_wall,
                        struct table *t, FILE *out)
 {
@@ -255,6 +298,7 @@ static void text_slots(const struct decoded *d, const struct conf *c, uint64_t n
     }
     fputc('\n', out);
     table_print(t, out);
+    text_group_reports(d, c, out);
 }
 
 static void text_mailboxes(const struct decoded *d, const struct conf *c, struct table *t,
@@ -381,15 +425,37 @@ static json_t *json_header(const struct decoded *d)
                      (json_int_t)h->created);
 }
 
+/* The slot's group reports: {"at_us": N, "list": [{"group": NAME or null,
+ * "state": ..., "failures": N}, ...]}, or null when it carries none. */
+static json_t *json_group_reports(const struct disk_slot *s, const struct conf *c)
+{
+    json_t *list;
+    char label[16];
+
+    if (!s->groups.n)
+        return json_null();
+    list = json_array();
+    for (int g = 0; list && g < s->groups.n; g++)
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:i}", "group",
+                            c && c->n_groups == s->groups.n
+                                ? json_string(group_label(c, s->groups.n, g, label, sizeof(label)))
+                                : json_null(),
+                            "state", wire_group_state_name(s->groups.g[g].state), "failures",
+                            (int)s->groups.g[g].failures));
+    return json_pack("{s:I, s:o}", "at_us", (json_int_t)s->groups.at, "list", list);
+}
+
 static json_t *json_slot(const struct entry *e, const struct conf *c, uint64_t now_wall)
 {
     json_t *age = e->slot.wall_time ? json_real(age_of(now_wall, e->slot.wall_time)) : json_null();
 
-    return json_pack("{s:i, s:o, s:s, s:o, s:I, s:I, s:o, s:I}", "node", e->node, "name",
+    return json_pack("{s:i, s:o, s:s, s:o, s:I, s:I, s:o, s:I, s:o}", "node", e->node, "name",
                      json_name(c, e->node), "state", disk_slot_state_name(e->slot.state),
                      "incarnation", hex64(e->slot.incarnation), "counter",
                      (json_int_t)e->slot.counter, "wall_time_us", (json_int_t)e->slot.wall_time,
-                     "age_s", age, "epoch", (json_int_t)e->slot.epoch);
+                     "age_s", age, "epoch", (json_int_t)e->slot.epoch, "groups",
+                     json_group_reports(&e->slot, c));
 }
 
 static json_t *json_mailbox(const struct entry *e, const struct conf *c)

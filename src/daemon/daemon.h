@@ -93,12 +93,21 @@ struct daemon {
     uint64_t disk_own_epoch;
     bool disk_mailbox_valid[VIGIL_MAX_LINKS];
     struct disk_mailbox disk_mailbox[VIGIL_MAX_LINKS]; /* the last request read */
+    /* a peer's slot written after it left the view (disklink.c, fresh_slot):
+     * its content at the last round, the departure it counts for, and how
+     * many times it changed since a round that began after the departure
+     * (0: no such round yet) */
+    uint64_t disk_fresh_inc[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
+    uint64_t disk_fresh_counter[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
+    vg_usec_t disk_fresh_left[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
+    uint8_t disk_fresh_seen[VIGIL_MAX_LINKS][VIGIL_MAX_NODES];
 
     /* witness links, by link index */
     struct witness_http *witness[VIGIL_MAX_LINKS];
     struct witness_http *witness_arb[VIGIL_MAX_LINKS]; /* arbitration requests */
     sd_event_source *witness_timer[VIGIL_MAX_LINKS];
-    struct witness_answer witness_answer; /* scratch for parsing */
+    struct witness_answer witness_answer;    /* scratch for parsing */
+    vg_usec_t witness_sent[VIGIL_MAX_LINKS]; /* when the alive request under way was sent */
     /* network-partition resolution, by [np] index */
     struct pinger *np_ping[CONF_NP_MAX];
     struct witness_http *np_http[CONF_NP_MAX];
@@ -140,6 +149,8 @@ bool disklink_stop(struct daemon *d, bool clean);
 void disklink_watch(struct daemon *d, vg_usec_t now);
 /* What this node writes in its slot (DISK_SLOT_RUNNING, _STOOD_DOWN). */
 void disklink_set_state(struct daemon *d, uint8_t state, uint64_t epoch);
+/* This node's group reports, for its slot from now on. */
+void disklink_set_groups(struct daemon *d, const struct group_reports *r);
 /* Peer i (index) is up on a disk link and its slot says it stood down. */
 bool disklink_stood_down(const struct daemon *d, int i);
 /* Peer i is up on a disk link (its counter advances). */

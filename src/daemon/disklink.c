@@ -41,6 +41,36 @@ static void take_mailbox(struct daemon *d, int l, const struct disk_mailbox *m)
     disk_link_clear_mailbox(&d->disk[l]);
 }
 
+/* Whether peer i's slot on link l was written after the peer left the view:
+ * its content changed twice since a round that began after the departure
+ * (the write of the first change may have taken its reports before it).
+ * This is what lets a slot of another incarnation, or one from a node
+ * whose reports were unknown, confirm a stop (docs/groups.md). */
+static bool fresh_slot(struct daemon *d, int l, int i, const struct disk_result *r,
+                       const struct disk_slot *s)
+{
+    const struct sc_node *sc = &d->groups.sc[i];
+    bool changed =
+        s->incarnation != d->disk_fresh_inc[l][i] || s->counter != d->disk_fresh_counter[l][i];
+
+    d->disk_fresh_inc[l][i] = s->incarnation;
+    d->disk_fresh_counter[l][i] = s->counter;
+    if (!sc->left)
+        return false;
+    if (d->disk_fresh_left[l][i] != sc->left_at) {
+        d->disk_fresh_left[l][i] = sc->left_at;
+        d->disk_fresh_seen[l][i] = 0;
+    }
+    if (d->disk_fresh_seen[l][i] == 0) {
+        if (r->started > sc->left_at)
+            d->disk_fresh_seen[l][i] = 1; /* the baseline: read after the departure */
+        return false;
+    }
+    if (changed && d->disk_fresh_seen[l][i] < 3)
+        d->disk_fresh_seen[l][i]++;
+    return d->disk_fresh_seen[l][i] >= 3;
+}
+
 static void take_round(struct daemon *d, int l, const struct disk_result *r, vg_usec_t now)
 {
     const struct conf_link *cl = &d->conf.links[l];
@@ -58,6 +88,12 @@ static void take_round(struct daemon *d, int l, const struct disk_result *r, vg_
         if (i == d->self || !r->slot_valid[id])
             continue;
         const struct disk_slot *s = &r->slots[id];
+        bool fresh = fresh_slot(d, l, i, r, s);
+        if (s->groups.n) {
+            char via[VIGIL_NAME_MAX + 32];
+            snprintf(via, sizeof(via), "the disk (link %s)", cl->name);
+            groups_on_report(d, i, s->incarnation, &s->groups, fresh, via);
+        }
         bool first = !d->disk_counter_known[l][i];
         if (!first && s->counter == d->disk_counter[l][i])
             continue; /* not advancing: the timeout will tell */
@@ -129,6 +165,13 @@ void disklink_set_state(struct daemon *d, uint8_t state, uint64_t epoch)
     for (int l = 0; l < d->conf.n_links; l++)
         if (d->conf.links[l].type == LINK_DISK)
             disk_link_set_slot(&d->disk[l], state, epoch);
+}
+
+void disklink_set_groups(struct daemon *d, const struct group_reports *r)
+{
+    for (int l = 0; l < d->conf.n_links; l++)
+        if (d->conf.links[l].type == LINK_DISK && d->disk[l].thread_started)
+            disk_link_set_groups(&d->disk[l], r);
 }
 
 bool disklink_stood_down(const struct daemon *d, int i)

@@ -128,6 +128,7 @@ static void on_runner_event(struct runner *r, const struct runner_event *e, void
     int g = group_index(d, r);
 
     log_msg(e->level, "%s", e->message);
+    groups_publish(d);
     if (d->groups.shutting_down && e->kind == RUNNER_EV_STATE)
         shutdown_check(d);
     if (g < 0 || e->kind != RUNNER_EV_PROBED || d->groups.probed[g])
@@ -137,6 +138,7 @@ static void on_runner_event(struct runner *r, const struct runner_event *e, void
         if (!d->groups.probed[k])
             return;
     d->groups.reporting = true;
+    groups_publish(d);
     log_notice("groups: every group is probed (%d): this node reports them from now on",
                d->conf.n_groups);
 }
@@ -179,6 +181,7 @@ static int on_groups_timer(sd_event_source *s, uint64_t usec, void *userdata)
     if (d->groups.shutting_down)
         shutdown_check(d); /* a stop that changed no state ends here */
     groups_tick(d);
+    groups_publish(d);
     sd_event_source_set_time(s, clock_now() + d->conf.interval);
     sd_event_source_set_enabled(s, SD_EVENT_ON);
     return 0;
@@ -252,32 +255,87 @@ static enum wire_group_state local_state(const struct runner_status *st)
 
 void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb)
 {
+    struct group_reports r;
+
+    groups_collect(d, &r);
+    /* only an ASSIGN of the view it reports (hb->epoch) counts */
+    hb->assign_seq = r.n && d->groups.acted_epoch == d->view.epoch ? d->groups.acted_seq : 0;
+    hb->n_groups = r.n;
+    memcpy(hb->groups, r.g, sizeof(hb->groups[0]) * r.n);
+}
+
+void groups_collect(const struct daemon *d, struct group_reports *out)
+{
     vg_usec_t now = clock_now();
 
-    hb->n_groups = 0;
-    hb->assign_seq = 0;
+    memset(out, 0, sizeof(*out));
+    out->at = now;
     if (!d->groups.reporting || d->conf.n_groups == 0)
         return;
-    /* only an ASSIGN of the view it reports (hb->epoch) counts */
-    hb->assign_seq = d->groups.acted_epoch == d->view.epoch ? d->groups.acted_seq : 0;
     for (int g = 0; g < d->conf.n_groups; g++) {
         struct runner_status st;
         runner_status(d->groups.run[g], now, &st);
-        hb->groups[g].state = (uint8_t)local_state(&st);
-        hb->groups[g].failures = (uint8_t)(st.failures > 255 ? 255 : st.failures);
+        out->g[g].state = (uint8_t)local_state(&st);
+        out->g[g].failures = (uint8_t)(st.failures > 255 ? 255 : st.failures);
     }
-    hb->n_groups = (uint8_t)d->conf.n_groups;
+    out->n = (uint8_t)d->conf.n_groups;
+}
+
+void groups_publish(struct daemon *d)
+{
+    struct group_reports r;
+
+    groups_collect(d, &r);
+    disklink_set_groups(d, &r);
+}
+
+/* One report of peer i says group g is stopped there, and the freshness
+ * rule lets it confirm the stop: the group is no longer stop-unconfirmed
+ * there. */
+static void confirm(struct daemon *d, int i, uint64_t incarnation, const struct group_reports *r,
+                    bool fresh, const char *via)
+{
+    struct daemon_groups *G = &d->groups;
+
+    for (int g = 0; g < d->conf.n_groups; g++) {
+        if (!(G->stop_unconfirmed[g] & NODE_BIT(i)) ||
+            !sc_confirms(&G->sc[i], g, incarnation, r, fresh))
+            continue;
+        G->stop_unconfirmed[g] &= ~NODE_BIT(i);
+        if (via)
+            log_notice(
+                "group %s: %s confirmed the stop through %s (%s there%s)", d->conf.groups[g].name,
+                d->conf.nodes[i].name, via, wire_group_state_name(r->g[g].state),
+                incarnation != G->sc[i].left_incarnation ? ", after a restart of its vigild" : "");
+        else
+            log_notice("group %s: %s says it is stopped there: its stop is confirmed",
+                       d->conf.groups[g].name, d->conf.nodes[i].name);
+    }
+}
+
+void groups_on_report(struct daemon *d, int i, uint64_t incarnation, const struct group_reports *r,
+                      bool fresh, const char *via)
+{
+    if (d->conf.n_groups == 0 || r->n != d->conf.n_groups)
+        return; /* still probing, or another configuration */
+    sc_note(&d->groups.sc[i], incarnation, r);
+    confirm(d, i, incarnation, r, fresh, via);
 }
 
 /* Keep a peer's reports. A node that left the view while it held a group
  * and now says stopped has confirmed the stop: it is no longer
- * stop-unconfirmed. */
-void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb)
+ * stop-unconfirmed (a heartbeat of another incarnation than the one that
+ * left is new by itself; one of the same must be newer than its last
+ * report of the group active). */
+void groups_on_heartbeat(struct daemon *d, int i, const struct wire_header *h,
+                         const struct wire_heartbeat *hb)
 {
     struct daemon_groups *G = &d->groups;
+    struct group_reports r = {.at = h->send_time, .n = hb->n_groups};
 
     if (d->conf.n_groups == 0)
         return;
+    sc_incarnation(&G->sc[i], h->incarnation);
     if (hb->n_groups != d->conf.n_groups) {
         G->peer_valid[i] = false; /* still probing, or another configuration */
         return;
@@ -285,16 +343,10 @@ void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *h
     G->peer_valid[i] = true;
     G->peer_assign_seq[i] = hb->assign_seq;
     G->peer_epoch[i] = hb->epoch;
-    for (int g = 0; g < d->conf.n_groups; g++) {
-        G->peer[i][g] = hb->groups[g];
-        bool stopped =
-            hb->groups[g].state == WIRE_GROUP_STOPPED || hb->groups[g].state == WIRE_GROUP_FAILED;
-        if (stopped && (G->stop_unconfirmed[g] & NODE_BIT(i))) {
-            G->stop_unconfirmed[g] &= ~NODE_BIT(i);
-            log_notice("group %s: %s says it is stopped there: its stop is confirmed",
-                       d->conf.groups[g].name, d->conf.nodes[i].name);
-        }
-    }
+    for (int g = 0; g < d->conf.n_groups; g++)
+        G->peer[i][g] = r.g[g] = hb->groups[g];
+    sc_note(&G->sc[i], h->incarnation, &r);
+    confirm(d, i, h->incarnation, &r, h->incarnation != G->sc[i].left_incarnation, NULL);
 }
 
 bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_state *state,
@@ -340,11 +392,9 @@ static json_t *group_json(const struct daemon *d, int g)
         bool member = (d->view.members & NODE_BIT(i)) || i == d->self;
         if (!member || !groups_report_of(d, i, g, &ws, &failures))
             continue;
-        static const char *const names[] = {"stopped",  "starting", "running",
-                                            "stopping", "failed",   "stop-failed"};
         json_object_set_new(
             nodes, d->conf.nodes[i].name,
-            json_pack("{s:s, s:i}", "state", ws <= 5 ? names[ws] : "?", "failures", (int)failures));
+            json_pack("{s:s, s:i}", "state", wire_group_state_name(ws), "failures", (int)failures));
         const char *s = NULL;
         if (ws == WIRE_GROUP_RUNNING)
             s = "online";

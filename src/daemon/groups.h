@@ -16,6 +16,7 @@
 #include "../common/limits.h"
 #include "../groups/ocf_check.h"
 #include "../groups/placement.h"
+#include "../groups/stop_confirm.h"
 #include "../proto/proto.h"
 
 struct daemon;
@@ -73,6 +74,9 @@ struct daemon_groups {
      * stopped (safety rule 2); every node keeps them, so a new coordinator
      * carries on */
     node_mask stop_unconfirmed[VIGIL_MAX_GROUPS];
+    /* per node: what is known of its reports through every path, and its
+     * departure, for the freshness rule that confirms a stop */
+    struct sc_node sc[VIGIL_MAX_NODES];
     node_mask prev_members;
     uint64_t prev_epoch;
 
@@ -119,8 +123,20 @@ void groups_stop(struct daemon *d);
 bool groups_shutdown(struct daemon *d);
 /* This node's reports, for a heartbeat: none until every probe ended. */
 void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb);
-/* A peer's heartbeat arrived (its reports). */
-void groups_on_heartbeat(struct daemon *d, int i, const struct wire_heartbeat *hb);
+/* This node's reports now (n 0 until every probe ended), stamped now: for
+ * the disk slot and the witness. */
+void groups_collect(const struct daemon *d, struct group_reports *out);
+/* Hand this node's current reports to its disk slot; called whenever they
+ * may have changed, so that a slot never says stopped after a start. */
+void groups_publish(struct daemon *d);
+/* A peer's heartbeat arrived (its reports, made at h->send_time). */
+void groups_on_heartbeat(struct daemon *d, int i, const struct wire_header *h,
+                         const struct wire_heartbeat *hb);
+/* Peer i's reports read elsewhere than in a heartbeat (`via`: "the disk
+ * (link shared)", "the witness (link w)"); `fresh`: the path proved they
+ * were made after i left the view. May confirm a stop. */
+void groups_on_report(struct daemon *d, int i, uint64_t incarnation, const struct group_reports *r,
+                      bool fresh, const char *via);
 /* The state of group g on node i as last reported (this node: its runner);
  * false when unknown. */
 bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_state *state,

@@ -102,6 +102,9 @@ static void note_departures(struct daemon *d)
         return;
     for (; left; left &= left - 1) {
         int i = view_lowest(left);
+        /* from now on only a report newer than its last active one, or made
+         * after this moment, confirms a stop (docs/groups.md) */
+        sc_left(&G->sc[i], G->peer_valid[i], clock_now());
         for (int g = 0; g < d->conf.n_groups; g++) {
             bool known = G->peer_valid[i];
             if (known && stopped_state(G->peer[i][g].state))
@@ -115,7 +118,8 @@ static void note_departures(struct daemon *d)
             }
             G->stop_unconfirmed[g] |= NODE_BIT(i);
             log_warn("group %s: %s left the view while it was %s there: it may still run there, "
-                     "so it starts nowhere until %s says it stopped (or is fenced)",
+                     "so it starts nowhere until %s says it stopped, in a heartbeat, its disk "
+                     "slot or to the witness (or is fenced)",
                      d->conf.groups[g].name, d->conf.nodes[i].name, known ? "active" : "unreported",
                      d->conf.nodes[i].name);
         }
@@ -375,6 +379,7 @@ static void start_here(struct daemon *d, int g, vg_usec_t now)
         return;
     }
     d->groups.refusal[g][0] = '\0';
+    groups_publish(d); /* the slot says starting from now on, never stopped */
     log_notice("group %s: assigned to this node by the coordinator: starting it",
                d->conf.groups[g].name);
 }

@@ -298,7 +298,7 @@ static int on_rx(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         peer_on_heartbeat(&d->peers[i], link, &m.h, &m.hb, clock_now(), &chg);
         peer_report(d, i, &chg);
         membership_on_heartbeat(d, i, &m.hb);
-        groups_on_heartbeat(d, i, &m.hb);
+        groups_on_heartbeat(d, i, &m.h, &m.hb);
         changed = true;
     }
     if (changed)

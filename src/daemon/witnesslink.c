@@ -58,6 +58,38 @@ static void on_arbitration(struct witness_http *w, long status, const char *body
     membership_on_arbitration(userdata, status, body, len, err, errtext);
 }
 
+/* Whether node i's report in the answer reached the witness after node i
+ * left the view, and so holds its state from after it: the witness got it
+ * age_ms before it answered, and answered after this node sent its
+ * request; node i built it at most its own timeout_ms (its HTTP timeout)
+ * before. One more millisecond for the witness's rounding down. Values
+ * from the answer are bounded before any arithmetic. */
+static bool fresh_report(const struct daemon *d, int l, int i, const struct witness_seen_node *n)
+{
+    const struct sc_node *sc = &d->groups.sc[i];
+    uint64_t sent_ms = d->witness_sent[l] / VG_USEC_PER_MSEC;
+
+    if (!sc->left || !n->timeout_ms || n->age_ms >= sent_ms || n->timeout_ms >= sent_ms)
+        return false;
+    uint64_t back_ms = n->age_ms + n->timeout_ms + 1;
+    return back_ms < sent_ms && (sent_ms - back_ms) * VG_USEC_PER_MSEC > sc->left_at;
+}
+
+/* Node i's group reports in the witness's answer. */
+static void take_reports(struct daemon *d, int l, int i, const struct witness_seen_node *n)
+{
+    char via[VIGIL_NAME_MAX + 32], *end;
+    uint64_t inc;
+
+    if (!n->groups.n || !n->incarnation[0])
+        return;
+    inc = strtoull(n->incarnation, &end, 16);
+    if (*end)
+        return;
+    snprintf(via, sizeof(via), "the witness (link %s)", d->conf.links[l].name);
+    groups_on_report(d, i, inc, &n->groups, fresh_report(d, l, i, n), via);
+}
+
 static void take_answer(struct daemon *d, int l, const char *body, size_t len, vg_usec_t now)
 {
     struct witness_answer *ans = &d->witness_answer;
@@ -80,6 +112,7 @@ static void take_answer(struct daemon *d, int l, const char *body, size_t len, v
         if (i == d->self)
             continue;
         d->witness_stood_down[i] = strcmp(ans->nodes[k].state, "stood-down") == 0;
+        take_reports(d, l, i, &ans->nodes[k]);
         vg_usec_t age = ans->nodes[k].age_ms * VG_USEC_PER_MSEC;
         if (age >= now)
             continue;
@@ -127,9 +160,12 @@ static int on_witness_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0; /* the last one is still under way: no pile-up */
 
     char *sees = sees_json(d);
+    struct group_reports groups;
+    groups_collect(d, &groups);
     char *body = witness_alive_body(d->conf.cluster_name, d->conf.nodes[d->self].name,
                                     d->incarnation, cl->timeout / VG_USEC_PER_MSEC,
-                                    d->stood_down ? "stood-down" : "running", sees);
+                                    d->stood_down ? "stood-down" : "running", sees, &groups);
+    d->witness_sent[l] = clock_now();
     if (body && witness_http_post(d->witness[l], "/v1/alive", body) < 0)
         log_warn("witness link %s: cannot start a request", cl->name);
     free(body);

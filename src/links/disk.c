@@ -118,6 +118,7 @@ static void disk_round(struct disk_link *d, uint8_t *block, struct disk_result *
 
     r->error = 0;
     r->error_text[0] = '\0';
+    r->started = clock_now();
     slot.counter = ++*counter;
     slot.write_time = clock_now();
     slot.wall_time = wall_now();
@@ -262,6 +263,13 @@ void disk_link_set_slot(struct disk_link *d, uint8_t state, uint64_t epoch)
     pthread_mutex_lock(&d->lock);
     d->next_slot.state = state;
     d->next_slot.epoch = epoch;
+    pthread_mutex_unlock(&d->lock);
+}
+
+void disk_link_set_groups(struct disk_link *d, const struct group_reports *r)
+{
+    pthread_mutex_lock(&d->lock);
+    d->next_slot.groups = *r;
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -53,9 +53,10 @@ void udp_link_close(struct udp_link *l);
 #define DISK_RETRY_OPEN (5 * VG_USEC_PER_SEC)
 
 struct disk_result {
-    uint64_t round; /* +1 per completed round */
-    bool ready;     /* device open and its header is ours */
-    int error;      /* -errno of the last failed step of the round, 0 if none */
+    uint64_t round;    /* +1 per completed round */
+    vg_usec_t started; /* when the round began (its reads come after) */
+    bool ready;        /* device open and its header is ours */
+    int error;         /* -errno of the last failed step of the round, 0 if none */
     char error_text[512];
     bool slot_valid[VIGIL_MAX_NODES + 1];
     struct disk_slot slots[VIGIL_MAX_NODES + 1]; /* by node id */
@@ -95,6 +96,9 @@ int disk_link_start(struct disk_link *d, const char *name, const char *device, u
 
 /* Update what the thread writes into this node's slot from now on. */
 void disk_link_set_slot(struct disk_link *d, uint8_t state, uint64_t epoch);
+
+/* Update the group reports the thread writes into this node's slot. */
+void disk_link_set_groups(struct disk_link *d, const struct group_reports *r);
 
 /* Ask the thread to write a request into another node's mailbox. */
 void disk_link_post_request(struct disk_link *d, const struct disk_mailbox *m);

@@ -14,6 +14,12 @@
 #define SUM_LEN 16
 #define SUM_OFF (DISK_BLOCK_SIZE - SUM_LEN)
 
+/* The slot's group reports (offsets past the envelope; docs/disk-heartbeat.md,
+ * "Slot layout"). Zero in a slot written before they existed: no reports. */
+#define SLOT_GROUPS_AT 48
+#define SLOT_GROUPS_N 56
+#define SLOT_GROUPS 64
+
 uint64_t disk_slot_offset(int node_id)
 {
     return (uint64_t)(2 * node_id - 1) * DISK_BLOCK_SIZE;
@@ -136,6 +142,12 @@ void disk_slot_encode(uint8_t *block, const struct disk_slot *s)
     put_u64(b + 24, s->write_time);
     put_u64(b + 32, s->epoch);
     put_u64(b + 40, s->wall_time);
+    put_u64(b + SLOT_GROUPS_AT, s->groups.at);
+    b[SLOT_GROUPS_N] = s->groups.n;
+    for (int g = 0; g < s->groups.n && g < VIGIL_MAX_GROUPS; g++) {
+        b[SLOT_GROUPS + 2 * g] = s->groups.g[g].state;
+        b[SLOT_GROUPS + 2 * g + 1] = s->groups.g[g].failures;
+    }
     seal(block, DISK_MAGIC_SLOT, DISK_SLOT);
 }
 
@@ -156,6 +168,23 @@ int disk_slot_decode(const uint8_t *block, struct disk_slot *s, char *err, size_
     if (s->node == 0 || s->node > VIGIL_MAX_NODES || s->state > DISK_SLOT_STOPPED) {
         snprintf(err, errlen, "slot block has node %u state %u, out of range", s->node, s->state);
         return -EINVAL;
+    }
+    memset(&s->groups, 0, sizeof(s->groups));
+    s->groups.at = get_u64(b + SLOT_GROUPS_AT);
+    s->groups.n = b[SLOT_GROUPS_N];
+    if (s->groups.n > VIGIL_MAX_GROUPS) {
+        snprintf(err, errlen, "slot block of node %u has %u group reports, at most %d", s->node,
+                 s->groups.n, VIGIL_MAX_GROUPS);
+        return -EINVAL;
+    }
+    for (int g = 0; g < s->groups.n; g++) {
+        s->groups.g[g].state = b[SLOT_GROUPS + 2 * g];
+        s->groups.g[g].failures = b[SLOT_GROUPS + 2 * g + 1];
+        if (s->groups.g[g].state > WIRE_GROUP_STOP_FAILED) {
+            snprintf(err, errlen, "slot block of node %u: group %d has state %u, out of range",
+                     s->node, g, s->groups.g[g].state);
+            return -EINVAL;
+        }
     }
     return 0;
 }

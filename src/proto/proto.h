@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../common/limits.h"
 
 #define WIRE_MAGIC 0x5647494cU /* "VGIL" */
@@ -79,6 +81,23 @@ struct wire_group_report {
     uint8_t state;    /* enum wire_group_state */
     uint8_t failures; /* its failure count on the sender, saturating at 255 */
 };
+
+/* A node's reports of every group as they also travel through its disk slot
+ * and to the witness (docs/groups.md, "Confirming a stop"): `at` is the
+ * reporter's CLOCK_MONOTONIC (usec) when they were current, so that reports
+ * of one incarnation that came by different paths can be ordered. n 0: no
+ * reports (still probing, or no groups). */
+struct group_reports {
+    uint64_t at;
+    uint8_t n;
+    struct wire_group_report g[VIGIL_MAX_GROUPS];
+};
+
+/* "stopped", "starting", ... (the names status and the witness use);
+ * "invalid" past WIRE_GROUP_STOP_FAILED. */
+const char *wire_group_state_name(int state);
+/* The state of a name above; -EINVAL for any other text. */
+int wire_group_state_parse(const char *name);
 
 struct wire_heartbeat {
     uint64_t epoch;      /* sender's installed view: its epoch (0: none) */
@@ -243,6 +262,9 @@ struct disk_slot {
     uint64_t write_time; /* writer's CLOCK_MONOTONIC usec (its own clock) */
     uint64_t wall_time;  /* writer's CLOCK_REALTIME usec, for humans (disk dump) */
     uint64_t epoch;
+    /* the writer's group reports (n 0: none yet); `at` on the same clock as
+     * write_time, taken when the reports were current, not at the write */
+    struct group_reports groups;
 };
 
 /* TEST: the owner logs it and clears it (vigilctl disk message ... test),
@@ -291,6 +313,8 @@ struct witness_seen_node {
     uint64_t age_ms; /* how long ago the witness last heard from it */
     char state[VIGIL_NAME_MAX];
     char incarnation[17];
+    uint64_t timeout_ms;         /* the node's link timeout, as it told the witness (0: none) */
+    struct group_reports groups; /* its group reports in that report (n 0: none) */
 };
 
 struct witness_answer {
@@ -299,9 +323,19 @@ struct witness_answer {
 };
 
 /* Build the body of POST /v1/alive; malloc'd text or NULL. `sees_json` is a
- * compact JSON object {"peer": ["link", ...]} (NULL: {}). */
+ * compact JSON object {"peer": ["link", ...]} (NULL: {}); `groups` the
+ * node's group reports (NULL or n 0: no "groups" field). */
 char *witness_alive_body(const char *cluster, const char *node, uint64_t incarnation,
-                         uint64_t timeout_ms, const char *state, const char *sees_json);
+                         uint64_t timeout_ms, const char *state, const char *sees_json,
+                         const struct group_reports *groups);
+
+/* The "groups" field of an alive report or of a node in the answer, both
+ * ways (pure): {"at": N, "list": [{"state": "running", "failures": 0}, ...]}.
+ * The parser is strict: `at` 0..2^63-1, at most VIGIL_MAX_GROUPS entries,
+ * a known state name, failures 0..255, nothing else in an entry; 0, or
+ * -EINVAL with what is wrong in err. */
+json_t *group_reports_json(const struct group_reports *r);
+int group_reports_parse(const json_t *v, struct group_reports *out, char *err, size_t errlen);
 
 /* Parse the answer of POST /v1/alive for `cluster` (pure). 0, or -EINVAL
  * with what is wrong in err. Unknown fields are ignored; nodes past

@@ -9,7 +9,8 @@
 #include <string.h>
 
 char *witness_alive_body(const char *cluster, const char *node, uint64_t incarnation,
-                         uint64_t timeout_ms, const char *state, const char *sees_json)
+                         uint64_t timeout_ms, const char *state, const char *sees_json,
+                         const struct group_reports *groups)
 {
     char inc[17];
     json_t *sees = sees_json ? json_loads(sees_json, 0, NULL) : json_object();
@@ -22,6 +23,8 @@ char *witness_alive_body(const char *cluster, const char *node, uint64_t incarna
                   inc, "timeout_ms", (json_int_t)timeout_ms, "state", state, "sees", sees);
     if (!o)
         return NULL;
+    if (groups && groups->n)
+        json_object_set_new(o, "groups", group_reports_json(groups));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -96,6 +99,19 @@ int witness_alive_answer_parse(const char *body, size_t len, const char *cluster
             copy_str(v, "incarnation", n->incarnation, sizeof(n->incarnation), false, name, err,
                      errlen) < 0)
             goto out;
+        json_t *tmo = json_object_get(v, "timeout_ms"), *groups = json_object_get(v, "groups");
+        if (tmo && (!json_is_integer(tmo) || json_integer_value(tmo) < 0)) {
+            snprintf(err, errlen, "node %s: \"timeout_ms\" must be a non-negative integer", name);
+            goto out;
+        }
+        n->timeout_ms = tmo ? (uint64_t)json_integer_value(tmo) : 0;
+        if (groups) {
+            char why[200];
+            if (group_reports_parse(groups, &n->groups, why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "node %s: %s", name, why);
+                goto out;
+            }
+        }
         out->n++;
     }
     r = 0;

@@ -103,6 +103,7 @@ int registry_alive(struct registry *r, struct witness_cluster *c, struct witness
     n->sees = a->sees;
     a->sees = NULL;
     n->timeout_ms = a->timeout_ms;
+    n->groups = a->groups;
     n->last_seen = now;
     n->lost = false;
 

@@ -175,6 +175,21 @@ static int get_sees(json_t *obj, char **out, char *err, size_t errlen)
     return 0;
 }
 
+/* "groups": the node's group reports (docs/witness-api.md); optional, and
+ * checked as strictly as the rest (proto's group_reports_parse). */
+static int get_groups(json_t *obj, struct group_reports *out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, "groups");
+    char why[200];
+
+    memset(out, 0, sizeof(*out));
+    if (!v)
+        return 0;
+    if (group_reports_parse(v, out, why, sizeof(why)) < 0)
+        return errbuf_fail(err, errlen, -EINVAL, "field %s", why);
+    return 0;
+}
+
 int request_parse_alive(const char *body, size_t len, struct witness_alive *out, char *err,
                         size_t errlen)
 {
@@ -193,7 +208,10 @@ int request_parse_alive(const char *body, size_t len, struct witness_alive *out,
         (r = get_integer(root, "timeout_ms", 1, WITNESS_TIMEOUT_MS_MAX, &timeout, err, errlen)) <
             0 ||
         (r = get_name(root, "state", false, out->state, sizeof(out->state), err, errlen)) < 0 ||
-        (r = get_sees(root, &out->sees, err, errlen)) < 0) {
+        (r = get_sees(root, &out->sees, err, errlen)) < 0 ||
+        (r = get_groups(root, &out->groups, err, errlen)) < 0) {
+        free(out->sees);
+        out->sees = NULL;
         json_decref(root);
         return r;
     }
@@ -377,6 +395,11 @@ char *response_alive(const struct witness_cluster *c, vg_usec_t now)
             json_pack("{s:I, s:s, s:I, s:s, s:o*}", "age_ms", (json_int_t)(age / VG_USEC_PER_MSEC),
                       "incarnation", n->incarnation, "timeout_ms", (json_int_t)n->timeout_ms,
                       "state", n->state, "sees", sees);
+        if (o && n->groups.n &&
+            json_object_set_new(o, "groups", group_reports_json(&n->groups)) < 0) {
+            json_decref(o);
+            goto fail;
+        }
         if (!o || json_object_set_new(nodes, n->name, o) < 0)
             goto fail;
     }

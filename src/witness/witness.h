@@ -25,6 +25,7 @@
 
 #include "../common/clock.h"
 #include "../common/limits.h"
+#include "../proto/proto.h"
 
 /* Limits; docs/witness-api.md lists them for clients. */
 #define WITNESS_BODY_MAX (64 * 1024)        /* request body, bytes; more is 413 */
@@ -79,6 +80,7 @@ struct witness_alive {
     uint32_t timeout_ms;
     char state[WITNESS_NAME_MAX]; /* "" when not given */
     char *sees;                   /* compact JSON object text, malloc'd; "{}" when not given */
+    struct group_reports groups;  /* "groups"; n 0 when not given */
 };
 
 /* POST /v1/arbitrate: a side asks that the view it installed be granted. */
@@ -109,6 +111,7 @@ struct witness_node {
     char addr[WITNESS_ADDR_MAX]; /* where its last report came from */
     char *sees;                  /* compact JSON object text, owned */
     uint32_t timeout_ms;
+    struct group_reports groups; /* of its last report (n 0: none in it) */
     vg_usec_t last_seen;
     bool lost; /* no report for 2 x timeout_ms (set by registry_sweep) */
 };

@@ -537,7 +537,10 @@ static uint64_t make_busy_area(struct fixture *f)
                            .counter = 1234,
                            .write_time = 99,
                            .wall_time = wall,
-                           .epoch = 7};
+                           .epoch = 7,
+                           .groups = {.at = 97, .n = 2}};
+    s1.groups.g[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
+    s1.groups.g[1] = (struct wire_group_report){WIRE_GROUP_STOPPED, 2};
     struct disk_slot s2 = {.node = 2,
                            .state = DISK_SLOT_STOOD_DOWN,
                            .incarnation = 0xbeef,
@@ -635,6 +638,11 @@ static void test_dump_text(void **state)
     assert_has(out, "stand-down");
     assert_has(out, "31");
     assert_null(strstr(out, "bad blocks"));
+    /* the group reports: the configuration has no groups, so by position;
+     * beta's slot carries none */
+    assert_has(out, "group reports (each node's own, from its slot):\n"
+                    "  1 alpha: #1 running, #2 stopped (2 failures)\n");
+    assert_null(strstr(out, "2 beta:"));
     free(out);
 
     /* without a configuration: ids only */
@@ -642,6 +650,7 @@ static void test_dump_text(void **state)
     assert_int_equal(code, CTL_EXIT_OK);
     assert_null(strstr(out, "alpha"));
     assert_has(out, "5f1c9e0a7b3d2e11");
+    assert_has(out, "  1: #1 running, #2 stopped (2 failures)\n");
     free(out);
 }
 
@@ -691,6 +700,15 @@ static void test_dump_json(void **state)
     assert_int_equal(json_integer_value(json_object_get(s, "counter")), 1234);
     assert_int_equal(json_integer_value(json_object_get(s, "epoch")), 7);
     assert_true(json_real_value(json_object_get(s, "age_s")) > 1.0);
+    json_t *g = json_object_get(s, "groups");
+    assert_int_equal(json_integer_value(json_object_get(g, "at_us")), 97);
+    assert_int_equal(json_array_size(json_object_get(g, "list")), 2);
+    json_t *g1 = json_array_get(json_object_get(g, "list"), 1);
+    assert_true(json_is_null(json_object_get(g1, "group"))); /* no [group] in this file */
+    assert_string_equal(json_string_value(json_object_get(g1, "state")), "stopped");
+    assert_int_equal(json_integer_value(json_object_get(g1, "failures")), 2);
+    assert_true(
+        json_is_null(json_object_get(json_array_get(json_object_get(j, "slots"), 1), "groups")));
     assert_int_equal(json_array_size(json_object_get(j, "mailboxes")), 1);
     m = json_array_get(json_object_get(j, "mailboxes"), 0);
     assert_int_equal(json_integer_value(json_object_get(m, "node")), 2);

@@ -169,6 +169,47 @@ static void test_sealed_but_invalid(void **state)
     assert_int_equal(disk_mailbox_decode(block, &mo, err, sizeof(err)), -EINVAL);
 }
 
+/* The group reports a slot carries (docs/disk-heartbeat.md, "Slot layout"). */
+static void test_slot_group_reports(void **state)
+{
+    struct disk_slot s = {.node = 3, .state = DISK_SLOT_RUNNING, .counter = 5};
+    struct disk_slot so;
+
+    /* none yet (still probing, or a slot of a vigild from before them) */
+    disk_slot_encode(block, &s);
+    assert_int_equal(disk_slot_decode(block, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.groups.n, 0);
+    assert_true(so.groups.at == 0);
+
+    s.groups.at = 0x0102030405060708ULL;
+    s.groups.n = VIGIL_MAX_GROUPS;
+    for (int g = 0; g < VIGIL_MAX_GROUPS; g++)
+        s.groups.g[g] = (struct wire_group_report){(uint8_t)(g % 6), (uint8_t)(255 - g)};
+    disk_slot_encode(block, &s);
+    /* where docs/disk-heartbeat.md says they are */
+    assert_int_equal(block[8 + 48], 0x01);
+    assert_int_equal(block[8 + 55], 0x08);
+    assert_int_equal(block[8 + 56], VIGIL_MAX_GROUPS);
+    assert_int_equal(block[8 + 64 + 2 * 5], 5);
+    assert_int_equal(block[8 + 64 + 2 * 5 + 1], 250);
+    assert_int_equal(disk_slot_decode(block, &so, err, sizeof(err)), 0);
+    assert_true(so.groups.at == s.groups.at);
+    assert_int_equal(so.groups.n, VIGIL_MAX_GROUPS);
+    assert_memory_equal(so.groups.g, s.groups.g, sizeof(s.groups.g));
+
+    /* more reports than groups can be configured */
+    block[8 + 56] = VIGIL_MAX_GROUPS + 1;
+    reseal();
+    assert_int_equal(disk_slot_decode(block, &so, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "group reports"));
+    /* a state no vigild reports */
+    disk_slot_encode(block, &s);
+    block[8 + 64 + 2 * 7] = WIRE_GROUP_STOP_FAILED + 1;
+    reseal();
+    assert_int_equal(disk_slot_decode(block, &so, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "group 7 has state 6"));
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -181,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_every_bit_flip),
         cmocka_unit_test(test_torn_write),
         cmocka_unit_test(test_sealed_but_invalid),
+        cmocka_unit_test(test_slot_group_reports),
     };
     return cmocka_run_group_tests_name("disk_block", tests, NULL, NULL);
 }

@@ -17,15 +17,34 @@ static struct witness_answer ans;
 
 static void test_body(void **state)
 {
-    char *b = witness_alive_body("web é", "alpha", 0xabc, 1000, "running", "{\"beta\":[\"lan1\"]}");
+    char *b =
+        witness_alive_body("web é", "alpha", 0xabc, 1000, "running", "{\"beta\":[\"lan1\"]}", NULL);
     assert_non_null(b);
     assert_non_null(strstr(b, "\"cluster\":\"web é\""));
     assert_non_null(strstr(b, "\"incarnation\":\"0000000000000abc\""));
     assert_non_null(strstr(b, "\"timeout_ms\":1000"));
     assert_non_null(strstr(b, "\"beta\":[\"lan1\"]"));
     free(b);
-    b = witness_alive_body("web", "alpha", 1, 1000, "running", "not json");
+    b = witness_alive_body("web", "alpha", 1, 1000, "running", "not json", NULL);
     assert_non_null(strstr(b, "\"sees\":{}"));
+    free(b);
+}
+
+/* The group reports in the body: only when there are some. */
+static void test_body_groups(void **state)
+{
+    struct group_reports r = {.at = 123456789, .n = 2};
+    r.g[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
+    r.g[1] = (struct wire_group_report){WIRE_GROUP_STOP_FAILED, 3};
+    char *b = witness_alive_body("web", "alpha", 1, 1000, "running", NULL, &r);
+
+    assert_non_null(b);
+    assert_non_null(strstr(b, "\"groups\":{\"at\":123456789,\"list\":[{\"state\":\"running\","
+                              "\"failures\":0},{\"state\":\"stop-failed\",\"failures\":3}]}"));
+    free(b);
+    r.n = 0; /* still probing */
+    b = witness_alive_body("web", "alpha", 1, 1000, "running", NULL, &r);
+    assert_null(strstr(b, "groups"));
     free(b);
 }
 
@@ -48,6 +67,27 @@ static void test_answer_good(void **state)
     assert_string_equal(ans.nodes[1 - b].incarnation, "00ff");
 }
 
+static void test_answer_groups(void **state)
+{
+    assert_int_equal(
+        parse("{\"cluster\":\"web\",\"nodes\":{\"alpha\":{\"age_ms\":20,\"timeout_ms\":500,"
+              "\"incarnation\":\"00ff\",\"groups\":{\"at\":77,\"list\":[{\"state\":\"stopped\","
+              "\"failures\":1},{\"state\":\"failed\",\"failures\":255}]}}}}"),
+        0);
+    assert_int_equal(ans.n, 1);
+    assert_true(ans.nodes[0].timeout_ms == 500);
+    assert_true(ans.nodes[0].groups.at == 77);
+    assert_int_equal(ans.nodes[0].groups.n, 2);
+    assert_int_equal(ans.nodes[0].groups.g[0].state, WIRE_GROUP_STOPPED);
+    assert_int_equal(ans.nodes[0].groups.g[0].failures, 1);
+    assert_int_equal(ans.nodes[0].groups.g[1].state, WIRE_GROUP_FAILED);
+    assert_int_equal(ans.nodes[0].groups.g[1].failures, 255);
+    /* a witness from before them: none */
+    assert_int_equal(parse("{\"cluster\":\"web\",\"nodes\":{\"alpha\":{\"age_ms\":20}}}"), 0);
+    assert_int_equal(ans.nodes[0].groups.n, 0);
+    assert_true(ans.nodes[0].timeout_ms == 0);
+}
+
 static void test_answer_bad(void **state)
 {
     static const struct {
@@ -68,6 +108,17 @@ static void test_answer_bad(void **state)
          "\"incarnation\":\"00000000000000000000\"}}}",
          "incarnation"},
         {"{\"cluster\":\"web\",\"cluster\":\"web\",\"nodes\":{}}", "not JSON"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"timeout_ms\":-1}}}", "timeout_ms"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"groups\":[]}}}", "\"groups\""},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"groups\":{\"at\":-1,"
+         "\"list\":[]}}}}",
+         "\"at\""},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"groups\":{\"at\":1,"
+         "\"list\":[{\"state\":\"gone\",\"failures\":0}]}}}}",
+         "unknown state"},
+        {"{\"cluster\":\"web\",\"nodes\":{\"a\":{\"age_ms\":5,\"groups\":{\"at\":1,"
+         "\"list\":[{\"state\":\"stopped\",\"failures\":256}]}}}}",
+         "0 to 255"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(parse(bad[i].body), -EINVAL);
@@ -123,8 +174,9 @@ static void test_arbitrate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body),       cmocka_unit_test(test_answer_good),
-        cmocka_unit_test(test_answer_bad), cmocka_unit_test(test_answer_too_many_nodes),
+        cmocka_unit_test(test_body),          cmocka_unit_test(test_body_groups),
+        cmocka_unit_test(test_answer_groups), cmocka_unit_test(test_answer_good),
+        cmocka_unit_test(test_answer_bad),    cmocka_unit_test(test_answer_too_many_nodes),
         cmocka_unit_test(test_arbitrate),
     };
     return cmocka_run_group_tests_name("witness_msg", tests, NULL, NULL);

@@ -277,6 +277,63 @@ static void test_sees_bounds(void **state)
     json_decref(o);
 }
 
+#define ALIVE_HEAD                                                                                 \
+    "{\"cluster\": \"web\", \"node\": \"alpha\", \"incarnation\": \"ab\", \"timeout_ms\": 1000, "
+
+/* "groups": kept as given, and checked strictly (docs/witness-api.md). */
+static void test_alive_groups(void **state)
+{
+    struct witness_alive a;
+    char body[8192];
+
+    assert_int_equal(alive(ALIVE_HEAD "\"groups\": {\"at\": 9223372036854775807, \"list\": ["
+                                      "{\"state\": \"running\", \"failures\": 2}, "
+                                      "{\"failures\": 0, \"state\": \"stop-failed\"}]}}",
+                           &a),
+                     0);
+    assert_true(a.groups.at == INT64_MAX);
+    assert_int_equal(a.groups.n, 2);
+    assert_int_equal(a.groups.g[0].state, WIRE_GROUP_RUNNING);
+    assert_int_equal(a.groups.g[0].failures, 2);
+    assert_int_equal(a.groups.g[1].state, WIRE_GROUP_STOP_FAILED);
+    request_alive_free(&a);
+    assert_int_equal(alive(ALIVE_HEAD "\"groups\": {\"at\": 0, \"list\": []}}", &a), 0);
+    assert_int_equal(a.groups.n, 0);
+    request_alive_free(&a);
+
+    alive_refused(ALIVE_HEAD "\"groups\": []}", "field \"groups\" must be an object");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"list\": []}}", "integer \"at\"");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1}}", "array \"list\"");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": -5, \"list\": []}}", "0 to 2^63-1");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1.5, \"list\": []}}", "integer \"at\"");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [1]}}", "entry 0 must be");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"running\"}]}}",
+                  "entry 0 must be");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"running\", "
+                             "\"failures\": 0, \"more\": 1}]}}",
+                  "nothing else");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"RUNNING\", "
+                             "\"failures\": 0}]}}",
+                  "unknown state");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"running\\u0000x\", "
+                             "\"failures\": 0}]}}",
+                  "not valid JSON");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"running\", "
+                             "\"failures\": 256}]}}",
+                  "0 to 255");
+    alive_refused(ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [{\"state\": \"running\", "
+                             "\"failures\": -1}]}}",
+                  "0 to 255");
+    /* at most VIGIL_MAX_GROUPS */
+    size_t n =
+        (size_t)snprintf(body, sizeof(body), ALIVE_HEAD "\"groups\": {\"at\": 1, \"list\": [");
+    for (int g = 0; g <= VIGIL_MAX_GROUPS; g++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "%s{\"state\": \"stopped\", \"failures\": 0}", g ? ", " : "");
+    snprintf(body + n, sizeof(body) - n, "]}}");
+    alive_refused(body, "at most 64");
+}
+
 static void test_arbitrate_good(void **state)
 {
     struct witness_arbitrate a;
@@ -456,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_huge_strings),
         cmocka_unit_test(test_sees_bounds),
+        cmocka_unit_test(test_alive_groups),
         cmocka_unit_test(test_arbitrate_good),
         cmocka_unit_test(test_arbitrate_bad),
         cmocka_unit_test(test_arbitrate_bad_parent),

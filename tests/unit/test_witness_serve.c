@@ -196,6 +196,48 @@ static void test_alive_round_trip(void **state)
     free_witness(w);
 }
 
+/* The witness keeps each node's latest group reports and returns them; a
+ * report without them leaves none. */
+static void test_alive_groups_returned(void **state)
+{
+    struct witness *w = new_witness();
+    const char *with = "{\"cluster\": \"web\", \"node\": \"alpha\", \"incarnation\": \"abc\", "
+                       "\"timeout_ms\": 700, \"groups\": {\"at\": 42, \"list\": [{\"state\": "
+                       "\"stopped\", \"failures\": 1}]}}";
+    const char *without = "{\"cluster\": \"web\", \"node\": \"alpha\", \"incarnation\": "
+                          "\"abd\", \"timeout_ms\": 700}";
+    char body[512];
+    int status;
+    json_t *j, *alpha;
+
+    json_decref(serve(w, "POST", "/v1/alive", AUTH, with, T0, &status));
+    assert_int_equal(status, 200);
+    j = serve(w, "POST", "/v1/alive", AUTH, alive_body(body, sizeof(body), "web", "beta"),
+              T0 + 10 * MS, &status);
+    alpha = json_object_get(json_object_get(j, "nodes"), "alpha");
+    assert_int_equal(json_integer_value(json_object_get(alpha, "timeout_ms")), 700);
+    json_t *g = json_object_get(alpha, "groups");
+    assert_int_equal(json_integer_value(json_object_get(g, "at")), 42);
+    json_t *e = json_array_get(json_object_get(g, "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "state")), "stopped");
+    assert_int_equal(json_integer_value(json_object_get(e, "failures")), 1);
+    assert_null(json_object_get(json_object_get(json_object_get(j, "nodes"), "beta"), "groups"));
+    json_decref(j);
+
+    /* the same node again, without reports (restarted, probing): none kept */
+    j = serve(w, "POST", "/v1/alive", AUTH, without, T0 + 20 * MS, &status);
+    assert_int_equal(status, 200);
+    assert_null(json_object_get(json_object_get(json_object_get(j, "nodes"), "alpha"), "groups"));
+    json_decref(j);
+    /* a bad one is a 400 that names the field, and changes nothing */
+    expect_error(w, "POST", "/v1/alive", AUTH,
+                 "{\"cluster\": \"web\", \"node\": \"alpha\", \"incarnation\": \"abc\", "
+                 "\"timeout_ms\": 700, \"groups\": {\"at\": 1, \"list\": [{\"state\": \"up\", "
+                 "\"failures\": 0}]}}",
+                 400, "unknown state");
+    free_witness(w);
+}
+
 /* Serve one arbitration request; its reply (to json_decref) and log note. */
 static json_t *serve_arbitrate(struct witness *w, const char *body, char *note, size_t note_size)
 {
@@ -392,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_token_required),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_alive_round_trip),
+        cmocka_unit_test(test_alive_groups_returned),
         cmocka_unit_test(test_arbitrate_round_trip),
         cmocka_unit_test(test_arbitrate_two_halves),
         cmocka_unit_test(test_arbitrate_bad_parent_is_400),
