@@ -29,7 +29,8 @@ struct runner_ip_state {
     struct res_ip_probe probe;
     sd_event_source *probe_io;    /* its socket */
     sd_event_source *probe_timer; /* the next probe to send, or the end of the window */
-    vg_usec_t probe_began;        /* loop time of the first probe */
+    vg_usec_t probe_began;        /* loop time of the first probe (of this round) */
+    vg_usec_t conflict_since;     /* the first answer from another machine; 0: none yet */
 };
 
 /* Where an action of one resource is. */

@@ -235,11 +235,13 @@ static void probe_conflict(struct runner_res *x)
     char reason[RUNNER_REASON_MAX], what[256], text[RES_IP_TEXT_MAX], mac[RES_IP_MAC_TEXT_MAX];
 
     snprintf(reason, sizeof(reason),
-             "%s failed: another machine holds %s (it answered from %s on %s): not taking it; "
-             "free the address on that machine or change the resource's address",
+             "%s failed: another machine holds %s (it answered from %s on %s, still after %llu "
+             "ms): not taking it; free the address on that machine or change the resource's "
+             "address",
              label(x, AGENT_ACTION_START, what, sizeof(what)),
              res_ip_format_host(&x->d.ip.addr, text, sizeof(text)),
-             res_ip_format_mac(x->ip.probe.peer, mac, sizeof(mac)), x->ip.link.name);
+             res_ip_format_mac(x->ip.probe.peer, mac, sizeof(mac)), x->ip.link.name,
+             (unsigned long long)(RES_IP_PROBE_CONFLICT_WAIT / VG_USEC_PER_MSEC));
     start_end(x, AGENT_FAILED, reason);
 }
 
@@ -288,8 +290,36 @@ static bool probe_take(struct runner_res *x)
         return true;
     }
     if (x->ip.probe.result == RES_IP_PROBE_IN_USE) {
-        probe_conflict(x);
-        return true;
+        struct runner *r = x->r;
+        vg_usec_t now = runner_loop_now(r);
+        char text[RES_IP_TEXT_MAX], mac[RES_IP_MAC_TEXT_MAX];
+        int rc;
+
+        if (!x->ip.conflict_since) {
+            x->ip.conflict_since = now;
+            runner_emit(r, RUNNER_EV_WARNING, LOG_LVL_WARN, x,
+                        "group %s on %s: resource %s: %s answers from %s on %s: waiting up to "
+                        "%llu ms for it to let go (a holder still stopping) before giving up",
+                        r->name, r->node, x->d.name,
+                        res_ip_format_host(&x->d.ip.addr, text, sizeof(text)),
+                        res_ip_format_mac(x->ip.probe.peer, mac, sizeof(mac)), x->ip.link.name,
+                        (unsigned long long)(RES_IP_PROBE_CONFLICT_WAIT / VG_USEC_PER_MSEC));
+            if (!x->ip.probing)
+                return true; /* the event's callback called it off or freed the runner */
+        }
+        if (now - x->ip.conflict_since >= RES_IP_PROBE_CONFLICT_WAIT) {
+            probe_conflict(x);
+            return true;
+        }
+        /* a new round: a whole window of silence from after the pause */
+        x->ip.probe.result = RES_IP_PROBE_PENDING;
+        x->ip.probe.sent = 0;
+        x->ip.probe_began = now + RES_IP_PROBE_RETRY_PAUSE;
+        if ((rc = sd_event_source_set_time(x->ip.probe_timer, probe_next_at(x))) < 0 ||
+            (rc = sd_event_source_set_enabled(x->ip.probe_timer, SD_EVENT_ONESHOT)) < 0) {
+            probe_failed(x, strerror(-rc));
+            return true;
+        }
     }
     return false;
 }
@@ -341,6 +371,7 @@ static int probe_begin(struct runner_res *x, char *err, size_t errlen)
         return rc;
     x->ip.probing = true;
     x->ip.probe_began = runner_loop_now(r);
+    x->ip.conflict_since = 0;
     rc = sd_event_add_io(r->ev, &x->ip.probe_io, x->ip.probe.s.fd, EPOLLIN, on_probe_io, x);
     if (rc >= 0)
         rc = sd_event_source_set_priority(x->ip.probe_io, r->priority);

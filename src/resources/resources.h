@@ -41,6 +41,11 @@
 #define RES_IP_PROBE_TIMEOUT_MIN (10 * VG_USEC_PER_MSEC) /* but 0 */
 #define RES_IP_PROBE_TIMEOUT_MAX (10 * VG_USEC_PER_SEC)
 #define RES_IP_PROBE_COUNT 3 /* probes sent over the window, evenly spaced (RFC 5227: 3) */
+/* An answer from another machine is waited out this long (probing again,
+ * a pause between rounds) before the start fails: a holder that is letting
+ * go of the address (its stop under way) answers for a moment. */
+#define RES_IP_PROBE_CONFLICT_WAIT (2 * VG_USEC_PER_SEC)
+#define RES_IP_PROBE_RETRY_PAUSE (100 * VG_USEC_PER_MSEC)
 
 /* An address with its prefix length; bytes in network order (4 used for IPv4). */
 struct res_ip_addr {

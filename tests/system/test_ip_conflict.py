@@ -7,7 +7,7 @@ for IPv4 (the VIP on lan1: ARP probes) and IPv6 (on lan2: DAD neighbour
 solicitations).
 
 The group `web` (nodes n1, n2, n3; migration-threshold 1, failure-timeout
-5s): the VIP (host 220 of the link's network, default probe-timeout) and
+15s): the VIP (host 220 of the link's network, default probe-timeout) and
 an exec resource after it. The client namespace holds the VIP before the
 cluster starts, on a second interface `squat` of its own on the link's
 bridge (the prober in the client sends from the client's own interface, and
@@ -15,8 +15,8 @@ a kernel does not answer the frames its own namespace sends; arp_ignore=1
 in the client so that only `squat` answers for it, with its MAC, "the
 client's MAC" below):
 
-  - every node in turn probes, hears the client answer, and fails the start
-    of the VIP with an event naming the group, resource, node, address, the
+  - every node in turn probes, hears the client answer (and keeps probing
+    for 2 s in case a holder is letting go), and fails the start of the VIP with an event naming the group, resource, node, address, the
     client's MAC and the interface, and what to do; the app never starts;
   - at the threshold on every node, the group runs nowhere (status `failed`
     or `offline`, node null) and the VIP answers only from the client's MAC;
@@ -38,7 +38,9 @@ from test_groups import ALL3, app_file, log_text, web
 
 vigil_lab.skip_unless_ready()
 
-FAILURE_TIMEOUT = 5.0
+# longer than the three refusals take (each waits RES_IP_PROBE_CONFLICT_WAIT,
+# 2 s, for the answers to stop), so that the group runs nowhere for a while
+FAILURE_TIMEOUT = 15.0
 
 
 def group_config(lab, vip):
@@ -85,8 +87,9 @@ def clab(request):
 def refusal(lab, node, mac):
     return ("group web on %s: resource vip did not start" % node,
             "start of web/vip (ip %s on %s) failed: another machine holds %s (it answered "
-            "from %s on %s): not taking it; free the address on that machine or change the "
-            "resource's address" % (lab.vip, lab.vip_link, lab.vip_ip, mac, lab.vip_link))
+            "from %s on %s, still after 2000 ms): not taking it; free the address on that "
+            "machine or change the resource's address" % (lab.vip, lab.vip_link, lab.vip_ip,
+                                                           mac, lab.vip_link))
 
 
 def refused_on(lab, node, mac):

@@ -1487,15 +1487,23 @@ static void test_ip_probe_answer(void **state)
     fake.probe_answer = true;
     t0 = clock_now();
     start_ok(f);
+    e = wait_event(f, RUNNER_EV_WARNING, -1);
+    assert_string_equal(e->message, "group web on alpha: resource vip: 192.0.2.100 answers from "
+                                    "aa:bb:cc:dd:ee:ff on eth7: waiting up to 2000 ms for it to "
+                                    "let go (a holder still stopping) before giving up");
     e = wait_event(f, RUNNER_EV_START_FAILED, -1);
     assert_string_equal(e->resource, "vip");
     assert_string_equal(e->message,
                         "group web on alpha: resource vip did not start (failure 1 of 3 here), "
                         "stopping what was started: start of web/vip (ip 192.0.2.100/24 on eth7) "
                         "failed: another machine holds 192.0.2.100 (it answered from "
-                        "aa:bb:cc:dd:ee:ff on eth7): not taking it; free the address on that "
-                        "machine or change the resource's address");
-    assert_true(clock_now() - t0 < 1000 * MS); /* the answer, not the window, ends it */
+                        "aa:bb:cc:dd:ee:ff on eth7, still after 2000 ms): not taking it; free the "
+                        "address on that machine or change the resource's address");
+    /* answers all along: RES_IP_PROBE_CONFLICT_WAIT, not the 2 s window of
+     * each round, ends it */
+    assert_true(clock_now() - t0 >= RES_IP_PROBE_CONFLICT_WAIT);
+    assert_true(clock_now() - t0 < RES_IP_PROBE_CONFLICT_WAIT + 1000 * MS);
+    assert_true(fake.probe_sent >= 5); /* a round every pause at least */
     e = wait_event(f, RUNNER_EV_ACTION, -1);
     assert_string_equal(e->message, "group web on alpha: stop of web/vip (ip 192.0.2.100/24 on "
                                     "eth7): succeeded, the failed start added nothing");
@@ -1513,6 +1521,29 @@ static void test_ip_probe_answer(void **state)
     wait_state(f, RUNNER_RUNNING);
     assert_true(fake.present);
     assert_string_equal(fake.log, "resolve check probe unprobe add open round close");
+}
+
+/* A holder still letting go: answers for a moment, then silence for a
+ * whole window: the start waits it out and takes the address, and counts
+ * no failure. */
+static void test_ip_probe_answer_goes_away(void **state)
+{
+    struct fx *f = *state;
+    struct erec *e;
+
+    add_probed_ip(f, 100);
+    add_exec(f, "app", "", "", -1);
+    make_runner(f);
+    fake.probe_answer = true;
+    start_ok(f);
+    e = wait_event(f, RUNNER_EV_WARNING, -1);
+    assert_non_null(strstr(e->message, "waiting up to 2000 ms for it to let go"));
+    fake.probe_answer = false; /* the old holder's stop removed it */
+    wait_state(f, RUNNER_RUNNING);
+    assert_true(fake.present);
+    assert_int_equal(failures_now(f), 0);
+    assert_int_equal(fake.probe_open, fake.probe_closed);
+    assert_true(fake.probe_sent >= 2);
 }
 
 /* A stop during the probe calls the start off at once (no failure, nothing
@@ -1836,6 +1867,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ip_adapter_edges, fake_setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_probe_silence, fake_setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_probe_answer, fake_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_probe_answer_goes_away, fake_setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_probe_stop, fake_setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_probe_edges, fake_setup, teardown),
         cmocka_unit_test(test_ip_netns),
