@@ -107,7 +107,7 @@ static void check_same(const struct wire_msg *a, const struct wire_msg *b)
         FUZZ_CHECK(a->hb.epoch == b->hb.epoch && a->hb.members == b->hb.members &&
                        a->hb.echo_time == b->hb.echo_time && a->hb.echo_delay == b->hb.echo_delay &&
                        a->hb.n_seen == b->hb.n_seen && a->hb.assign_seq == b->hb.assign_seq &&
-                       a->hb.n_groups == b->hb.n_groups,
+                       a->hb.admin_seq == b->hb.admin_seq && a->hb.n_groups == b->hb.n_groups,
                    "heartbeat fields differ after a round trip");
         for (unsigned i = 0; i < a->hb.n_seen; i++)
             FUZZ_CHECK(a->hb.seen[i].node == b->hb.seen[i].node &&
@@ -216,6 +216,7 @@ static void take_payload(struct fuzz_reader *r, struct wire_msg *m)
             hb->seen[i].links = (uint8_t)fuzz_take(r, 1);
         }
         hb->assign_seq = fuzz_take(r, 8);
+        hb->admin_seq = fuzz_take(r, 8);
         hb->n_groups = (uint8_t)fuzz_take(r, 1);
         for (unsigned i = 0; i < hb->n_groups && i < VIGIL_MAX_GROUPS; i++) {
             hb->groups[i].state = (uint8_t)fuzz_take(r, 1);

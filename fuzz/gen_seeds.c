@@ -290,6 +290,7 @@ static void wire_seeds(void)
     /* group reports: three groups; then the largest heartbeat, every group */
     hb.n_seen = 2;
     hb.assign_seq = 12;
+    hb.admin_seq = 0x305;
     hb.n_groups = 3;
     hb.groups[0] = (struct wire_group_report){WIRE_GROUP_RUNNING, 0};
     hb.groups[1] = (struct wire_group_report){WIRE_GROUP_STOPPED, 3};

@@ -75,6 +75,7 @@ struct daemon {
     sd_event_source *expiry_timer;
     sd_event_source *rx[VIGIL_MAX_LINKS];
     vg_usec_t hb_next;
+    vg_usec_t hb_sent; /* when the last heartbeats went out */
     uint8_t txbuf[WIRE_MAX_DATAGRAM];
     uint8_t rxbuf[WIRE_MAX_DATAGRAM + 1];
 
@@ -136,6 +137,9 @@ void heartbeat_stop(struct daemon *d);
 void heartbeat_retime(struct daemon *d);
 /* Re-arm the expiry timer after a peer's links changed. */
 void heartbeat_rearm(struct daemon *d);
+/* Send the next heartbeats now (at most every interval/8) rather than at
+ * the end of the interval: they carry a report a peer waits for. */
+void heartbeat_soon(struct daemon *d);
 /* Log what one change of a peer's state machine did. */
 void peer_report(struct daemon *d, int i, const struct peer_change *chg);
 /* This node's own side of link l went up or down; `why` is logged. */

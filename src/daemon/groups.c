@@ -129,6 +129,8 @@ static void on_runner_event(struct runner *r, const struct runner_event *e, void
 
     log_msg(e->level, "%s", e->message);
     groups_publish(d);
+    if (e->kind == RUNNER_EV_STATE)
+        heartbeat_soon(d); /* a stop the coordinator waits for: say it now */
     if (d->groups.shutting_down && e->kind == RUNNER_EV_STATE)
         shutdown_check(d);
     if (g < 0 || e->kind != RUNNER_EV_PROBED || d->groups.probed[g])
@@ -260,6 +262,7 @@ void groups_fill_report(const struct daemon *d, struct wire_heartbeat *hb)
     groups_collect(d, &r);
     /* only an ASSIGN of the view it reports (hb->epoch) counts */
     hb->assign_seq = r.n && d->groups.acted_epoch == d->view.epoch ? d->groups.acted_seq : 0;
+    hb->admin_seq = d->groups.admin.seq;
     hb->n_groups = r.n;
     memcpy(hb->groups, r.g, sizeof(hb->groups[0]) * r.n);
 }
@@ -340,13 +343,18 @@ void groups_on_heartbeat(struct daemon *d, int i, const struct wire_header *h,
         G->peer_valid[i] = false; /* still probing, or another configuration */
         return;
     }
+    bool news = !G->peer_valid[i] || G->peer_assign_seq[i] != hb->assign_seq ||
+                memcmp(G->peer[i], hb->groups, sizeof(hb->groups[0]) * hb->n_groups) != 0;
     G->peer_valid[i] = true;
     G->peer_assign_seq[i] = hb->assign_seq;
+    G->peer_admin_seq[i] = hb->admin_seq;
     G->peer_epoch[i] = hb->epoch;
     for (int g = 0; g < d->conf.n_groups; g++)
         G->peer[i][g] = r.g[g] = hb->groups[g];
     sc_note(&G->sc[i], h->incarnation, &r);
     confirm(d, i, h->incarnation, &r, h->incarnation != G->sc[i].left_incarnation, NULL);
+    if (news)
+        groups_soon(d); /* a report the coordinator or a start may wait for */
 }
 
 bool groups_report_of(const struct daemon *d, int i, int g, enum wire_group_state *state,

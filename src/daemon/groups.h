@@ -66,6 +66,7 @@ struct daemon_groups {
 
     /* each peer's latest reports, by node index (valid: it reported every group) */
     bool peer_valid[VIGIL_MAX_NODES];
+    uint64_t peer_admin_seq[VIGIL_MAX_NODES];  /* the admin state its last heartbeat held */
     uint64_t peer_assign_seq[VIGIL_MAX_NODES]; /* the last ASSIGN it acted on in */
     uint64_t peer_epoch[VIGIL_MAX_NODES];      /* its view of this epoch (0: none) */
     struct wire_group_report peer[VIGIL_MAX_NODES][VIGIL_MAX_GROUPS];
@@ -109,7 +110,8 @@ struct daemon_groups {
     struct admin_answered answered[VIGIL_MAX_NODES][ADMIN_ANSWERED_MAX];
     unsigned answered_next[VIGIL_MAX_NODES];
     uint64_t coord_admin_epoch, coord_admin_seq; /* the coordinator's last ASSIGN: its admin seq */
-    bool coordinating; /* at the last tick: the lowest member, reporting */
+    bool coordinating;            /* at the last tick: the lowest member, reporting */
+    vg_usec_t coordinating_since; /* when it became so (its first tick as coordinator) */
 };
 
 /* groups.c */
@@ -150,6 +152,12 @@ json_t *groups_status(const struct daemon *d);
 /* groups_place.c */
 /* Every interval: quorum check, then as coordinator decide and send ASSIGN. */
 void groups_tick(struct daemon *d);
+
+/* Run the groups' tick at once (from the loop, at control priority)
+ * instead of at the end of the interval: something it decides on changed
+ * (a view installed, a peer's report). Extra ticks change no rule: a new
+ * coordinator still waits an interval of time before it places. */
+void groups_soon(struct daemon *d);
 
 /* Whether a group may still be active on node i, as this node knows
  * (stop-unconfirmed there: docs/groups.md, "Safety rule 2"). */

@@ -257,6 +257,19 @@ static void coordinate(struct daemon *d, vg_usec_t now)
     member_apply(d, d->self, &m.assign);
 }
 
+/* Whether a member may hold a newer admin state than this node: one whose
+ * heartbeats said so, or whose heartbeats this node has no report from. */
+static bool members_ahead(const struct daemon *d)
+{
+    const struct daemon_groups *G = &d->groups;
+
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        if (i != d->self && (d->view.members & NODE_BIT(i)) &&
+            (!G->peer_valid[i] || G->peer_admin_seq[i] > G->admin.seq))
+            return true;
+    return false;
+}
+
 void groups_tick(struct daemon *d)
 {
     const char *how;
@@ -279,10 +292,23 @@ void groups_tick(struct daemon *d)
      * coordinator does not undo a stop or a standby for an interval. A
      * coordinator that stays the lowest member through a view change (its
      * view not current for a while) keeps the role: no wait. */
+    vg_usec_t now = clock_now();
     bool first = coord && !d->groups.coordinating;
+    if (first)
+        d->groups.coordinating_since = now;
     d->groups.coordinating = lowest;
-    if (coord && !first)
-        coordinate(d, clock_now());
+    /* an interval of time, not of ticks (groups_soon() adds ticks); no wait
+     * when every other member's heartbeat says it holds no newer admin
+     * state than this node */
+    if (coord &&
+        (!members_ahead(d) || (!first && now - d->groups.coordinating_since >= d->conf.interval)))
+        coordinate(d, now);
+}
+
+void groups_soon(struct daemon *d)
+{
+    if (d->groups.timer && !d->groups.shutting_down)
+        sd_event_source_set_time(d->groups.timer, clock_now());
 }
 
 /* Stop every group here at once (safety rule 3) — but a group the
@@ -406,6 +432,7 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
         }
     admin_adopt(d, from, a); /* before acting: placement_may_start reads it */
     bool unbroken = a->epoch == G->acted_epoch && a->seq == G->acted_seq + 1;
+    bool changed = !unbroken || !G->have_assignment;
     G->acted_epoch = a->epoch;
     G->acted_seq = a->seq;
     G->managing = true;
@@ -413,6 +440,8 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
         struct runner_status st;
         int to = a->groups[g].node == WIRE_NONE ? -1 : a->groups[g].node;
         runner_status(G->run[g], now, &st);
+        if (G->have_assignment && G->assigned[g] != a->groups[g].node)
+            changed = true;
         if (!G->have_assignment || G->assigned[g] != a->groups[g].node)
             log_info("group %s: the coordinator assigns it to %s", d->conf.groups[g].name,
                      to >= 0 ? d->conf.nodes[to].name : "no node");
@@ -432,6 +461,11 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
         }
     }
     G->have_assignment = true;
+    /* a new view's first ASSIGN, or a new assignment: the coordinator waits
+     * for every member's report of having acted on it before a start, so
+     * send it now rather than at the next heartbeat */
+    if (changed && from != d->self)
+        heartbeat_soon(d);
 }
 
 void groups_on_assign(struct daemon *d, int i, const struct wire_assign *a)

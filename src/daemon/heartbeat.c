@@ -190,6 +190,20 @@ static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
+void heartbeat_soon(struct daemon *d)
+{
+    vg_usec_t now = clock_now();
+    /* never closer than an eighth of an interval to the last one sent */
+    vg_usec_t at = d->hb_sent + d->conf.interval / 8;
+
+    if (at < now)
+        at = now;
+    if (!d->hb_timer || d->hb_next <= at)
+        return;
+    d->hb_next = at;
+    sd_event_source_set_time(d->hb_timer, at);
+}
+
 static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct daemon *d = userdata;
@@ -202,6 +216,7 @@ static int on_hb_timer(sd_event_source *s, uint64_t usec, void *userdata)
                  late / 1000, late % 1000, d->conf.interval / VG_USEC_PER_MSEC);
     }
     send_heartbeats(d, now);
+    d->hb_sent = now;
     d->wd.hb_at = now; /* the heartbeat path runs: watchdog_run.c */
     disklink_watch(d, now);
     expire_peers(d, now);

@@ -270,6 +270,8 @@ static void handle_out(struct daemon *d, const struct view_out *out, const char 
         log_warn("view: a newer view left this node out; it is a member of no view until one "
                  "takes it in");
     report_quorum(d);
+    if (out->installed || out->left_out)
+        groups_soon(d); /* place (or stop) under the new view now, not an interval later */
 }
 
 void membership_start(struct daemon *d)
@@ -288,7 +290,9 @@ void membership_tick(struct daemon *d, vg_usec_t now)
     struct view_facts f;
     struct view_out out;
     struct view_timing t = {
-        .settle = d->conf.interval,
+        /* until the next tick: 3/4 of an interval, so that a tick a few
+         * microseconds early does not make it two intervals */
+        .settle = d->conf.interval - d->conf.interval / 4,
         .retransmit = d->conf.interval,
         .attempt = d->conf.timeout,
     };

@@ -108,6 +108,7 @@ struct wire_heartbeat {
     struct wire_seen seen[VIGIL_MAX_NODES];
     /* Group reports; all zero (no groups) is valid. */
     uint64_t assign_seq; /* the last ASSIGN sequence the sender acted on (0: none) */
+    uint64_t admin_seq;  /* the newest admin state the sender holds (0: none; docs/groups.md) */
     uint8_t n_groups;    /* every configured group, in configuration order */
     struct wire_group_report groups[VIGIL_MAX_GROUPS];
 };

@@ -11,7 +11,8 @@
 /* Payload sizes: fixed parts and per-entry sizes. */
 #define HB_FIXED_LEN 30
 #define HB_ENTRY_LEN 4
-#define HB_REPORT_LEN 10 /* after the seen entries: ASSIGN sequence, G, reserved */
+/* after the seen entries: ASSIGN sequence, admin sequence, G, reserved */
+#define HB_REPORT_LEN 18
 #define HB_GROUP_LEN 4
 #define VIEW_LEN 32
 #define ASSIGN_FIXED_LEN 40
@@ -158,8 +159,9 @@ int wire_encode_heartbeat(uint8_t *buf, size_t cap, const struct wire_header *h,
     }
     uint8_t *r = p + seen_end;
     put_u64(r, hb->assign_seq);
-    r[8] = hb->n_groups;
-    r[9] = 0;
+    put_u64(r + 8, hb->admin_seq);
+    r[16] = hb->n_groups;
+    r[17] = 0;
     for (unsigned i = 0; i < hb->n_groups; i++) {
         uint8_t *e = r + HB_REPORT_LEN + i * HB_GROUP_LEN;
         e[0] = hb->groups[i].state;
@@ -193,8 +195,9 @@ static int decode_heartbeat(const uint8_t *p, size_t len, struct wire_heartbeat 
     }
     const uint8_t *r = p + seen_end;
     hb->assign_seq = get_u64(r);
-    hb->n_groups = r[8];
-    if (r[9] != 0 || hb->n_groups > VIGIL_MAX_GROUPS ||
+    hb->admin_seq = get_u64(r + 8);
+    hb->n_groups = r[16];
+    if (r[17] != 0 || hb->n_groups > VIGIL_MAX_GROUPS ||
         len != seen_end + HB_REPORT_LEN + (size_t)hb->n_groups * HB_GROUP_LEN)
         return -1;
     for (unsigned i = 0; i < hb->n_groups; i++) {

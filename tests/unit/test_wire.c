@@ -16,7 +16,7 @@ static const uint8_t key[VIGIL_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const uint8_t other_key[VIGIL_KEY_BYTES] = {9, 8, 7};
 
 #define HB_FIXED 30  /* heartbeat payload before the seen entries */
-#define HB_REPORT 10 /* after them: ASSIGN sequence, G, reserved */
+#define HB_REPORT 18 /* after them: ASSIGN sequence, admin sequence, G, reserved */
 #define P WIRE_HEADER_LEN
 
 static struct wire_header sample_header(void)
@@ -43,6 +43,7 @@ static struct wire_heartbeat sample_hb(void)
                                 .echo_delay = 22,
                                 .n_seen = 2,
                                 .assign_seq = 0x1122334455667788ULL,
+                                .admin_seq = 0x0102030405060708ULL,
                                 .n_groups = 3};
     hb.seen[0].node = 1;
     hb.seen[0].links = 0x3;
@@ -216,6 +217,7 @@ static void test_round_trip(void **state)
     assert_int_equal(m.hb.seen[1].node, 3);
     assert_int_equal(m.hb.seen[0].links, 3);
     assert_true(m.hb.assign_seq == 0x1122334455667788ULL);
+    assert_true(m.hb.admin_seq == 0x0102030405060708ULL);
     assert_int_equal(m.hb.n_groups, 3);
     assert_int_equal(m.hb.groups[0].state, WIRE_GROUP_RUNNING);
     assert_int_equal(m.hb.groups[1].state, WIRE_GROUP_STOP_FAILED);
@@ -241,6 +243,7 @@ static void test_heartbeat_without_groups(void **state)
     assert_int_equal(m.hb.n_seen, 0);
     assert_int_equal(m.hb.n_groups, 0);
     assert_true(m.hb.assign_seq == 0);
+    assert_true(m.hb.admin_seq == 0);
 
     /* the heartbeat of before the group reports (no report part) is dropped */
     uint8_t old[HB_FIXED];
@@ -322,10 +325,10 @@ static void test_authentic_but_malformed(void **state)
         {P + HB_FIXED + 3, 1},                   /* reserved entry byte */
         {P + HB_FIXED + 1, 0},                   /* seen node 0 */
         {P + HB_FIXED + 1, VIGIL_MAX_NODES + 1}, /* seen node past the last id */
-        {HB_REPORT_AT + 8, 2},                   /* group count does not match the length */
-        {HB_REPORT_AT + 8, 4},                   /* */
-        {HB_REPORT_AT + 8, 0},                   /* */
-        {HB_REPORT_AT + 9, 1},                   /* reserved byte after the group count */
+        {HB_REPORT_AT + 16, 2},                  /* group count does not match the length */
+        {HB_REPORT_AT + 16, 4},                  /* */
+        {HB_REPORT_AT + 16, 0},                  /* */
+        {HB_REPORT_AT + 17, 1},                  /* reserved byte after the group count */
         {HB_REPORT_AT + HB_REPORT, 6},           /* group state past stop-failed */
         {HB_REPORT_AT + HB_REPORT, 0xff},        /* */
         {HB_REPORT_AT + HB_REPORT + 4 * 2, 6},   /* in the last entry too */
@@ -345,13 +348,13 @@ static void test_authentic_but_malformed(void **state)
 
     /* more groups than VIGIL_MAX_GROUPS, the length matching them */
     uint8_t payload[HB_FIXED + HB_REPORT + (VIGIL_MAX_GROUPS + 1) * 4] = {0};
-    payload[HB_FIXED + 8] = VIGIL_MAX_GROUPS;
+    payload[HB_FIXED + 16] = VIGIL_MAX_GROUPS;
     size_t n = forge(buf, WIRE_HEARTBEAT, payload, sizeof(payload) - 4);
     struct wire_msg m;
     enum drop_reason why;
     assert_int_equal(decode(buf, n, &m, &why), 0);
     assert_int_equal(m.hb.n_groups, VIGIL_MAX_GROUPS);
-    payload[HB_FIXED + 8] = VIGIL_MAX_GROUPS + 1;
+    payload[HB_FIXED + 16] = VIGIL_MAX_GROUPS + 1;
     n = forge(buf, WIRE_HEARTBEAT, payload, sizeof(payload));
     assert_int_equal(decode_reason(buf, n, key), DROP_MALFORMED);
 }
@@ -381,7 +384,7 @@ static void test_encode_bounds(void **state)
     for (int i = 0; i < VIGIL_MAX_GROUPS; i++)
         hb.groups[i] = (struct wire_group_report){(uint8_t)(i % 6), (uint8_t)i};
     int max = P + HB_FIXED + VIGIL_MAX_NODES * 4 + HB_REPORT + VIGIL_MAX_GROUPS * 4 + WIRE_MAC_LEN;
-    assert_int_equal(max, 628); /* docs/wire-format.md */
+    assert_int_equal(max, 636); /* docs/wire-format.md */
     assert_true(max <= WIRE_MAX_DATAGRAM);
     assert_int_equal(wire_encode_heartbeat(buf, sizeof(buf), &h, &hb, key), max);
     assert_int_equal(wire_encode_heartbeat(buf, (size_t)max - 1, &h, &hb, key), -ENOSPC);
