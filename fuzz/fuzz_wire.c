@@ -127,6 +127,7 @@ static void check_same(const struct wire_msg *a, const struct wire_msg *b)
         FUZZ_CHECK(a->assign.epoch == b->assign.epoch && a->assign.seq == b->assign.seq &&
                        a->assign.admin_seq == b->assign.admin_seq &&
                        a->assign.standby == b->assign.standby &&
+                       a->assign.fenced == b->assign.fenced &&
                        a->assign.n_groups == b->assign.n_groups,
                    "ASSIGN fields differ after a round trip");
         for (unsigned i = 0; i < a->assign.n_groups; i++)
@@ -236,6 +237,7 @@ static void take_payload(struct fuzz_reader *r, struct wire_msg *m)
         a->seq = fuzz_take(r, 8);
         a->admin_seq = fuzz_take(r, 8);
         a->standby = fuzz_take(r, 8);
+        a->fenced = fuzz_take(r, 8);
         a->n_groups = (uint8_t)fuzz_take(r, 1);
         for (unsigned i = 0; i < a->n_groups && i < VIGIL_MAX_GROUPS; i++) {
             a->groups[i].node = (uint8_t)fuzz_take(r, 1);

@@ -307,7 +307,7 @@ static void wire_seeds(void)
 
     /* ASSIGN: group 0 on node 0, group 1 stopped by the admin, group 2 moved to node 1 */
     struct wire_assign a = {
-        .epoch = 0x301, .seq = 5, .admin_seq = 0x201, .standby = 0x4, .n_groups = 3};
+        .epoch = 0x301, .seq = 5, .admin_seq = 0x201, .standby = 0x4, .fenced = 0x2, .n_groups = 3};
     a.groups[0] = (struct wire_assignment){0, WIRE_NONE, 0};
     a.groups[1] = (struct wire_assignment){WIRE_NONE, WIRE_NONE, WIRE_ASSIGN_ADMIN_STOPPED};
     a.groups[2] = (struct wire_assignment){1, 1, 0};

@@ -159,7 +159,7 @@ static void run_step(struct daemon *d, int i)
     plan_ended(d, i);
 }
 
-static void start_plan(struct daemon *d, int i, vg_usec_t now)
+static void start_plan(struct daemon *d, int i, vg_usec_t now, const char *why)
 {
     struct fencing_node *fn = &d->fencing.node[i];
     struct fence_plan_level levels[CONF_FENCE_LEVELS];
@@ -171,10 +171,8 @@ static void start_plan(struct daemon *d, int i, vg_usec_t now)
     fn->since = now;
     fn->last[0] = '\0';
     fn->plans++;
-    log_warn("fencing: %s left the view while a group may still run there: fencing it (%s, %zu "
-             "level%s)",
-             d->conf.nodes[i].name, conf_fence_action_name(d->conf.fence_action), n,
-             n == 1 ? "" : "s");
+    log_warn("fencing: %s %s: fencing it (%s, %zu level%s)", d->conf.nodes[i].name, why,
+             conf_fence_action_name(d->conf.fence_action), n, n == 1 ? "" : "s");
     if (fence_plan_state(&fn->plan) != FENCE_PLAN_RUNNING) {
         plan_ended(d, i);
         return;
@@ -205,6 +203,27 @@ static bool watchdog_reset_by(const struct daemon *d, const struct fencing_node 
            now - fn->left_at >= 2 * d->conf.watchdog_timeout;
 }
 
+/* Whether node i reports a group stop-failed (it may still run there). */
+static bool stop_failed_on(const struct daemon *d, int i)
+{
+    for (int g = 0; g < d->conf.n_groups; g++) {
+        enum wire_group_state s;
+        unsigned f;
+        if (groups_report_of(d, i, g, &s, &f) && s == WIRE_GROUP_STOP_FAILED)
+            return true;
+    }
+    return false;
+}
+
+/* Whether node i's reports of its groups are known (it reports). */
+static bool reports_on(const struct daemon *d, int i)
+{
+    enum wire_group_state s;
+    unsigned f;
+
+    return d->conf.n_groups > 0 && groups_report_of(d, i, 0, &s, &f);
+}
+
 static bool has_device(const struct daemon *d, int i)
 {
     for (int k = 0; k < d->conf.n_fences; k++)
@@ -229,8 +248,22 @@ void fencing_tick(struct daemon *d)
         if (i == d->self)
             continue;
         if (member) {
+            bool stop_failed = stop_failed_on(d, i);
             fn->was_member = true;
             fn->left_at = 0;
+            /* fenced while a member: fenced until it reports a state that is
+             * not stop-failed (it may be dying, its reports dropped) */
+            if (fn->state == FENCING_DONE && (stop_failed || !reports_on(d, i)))
+                continue;
+            if (stop_failed) {
+                /* a stop that failed there: only fencing ends it */
+                if (!coordinator && fn->state == FENCING_RUNNING)
+                    call_off(d, i, "this node is no longer the coordinator of a quorate view");
+                else if (coordinator && (fn->state == FENCING_IDLE ||
+                                         (fn->state == FENCING_FAILED && now >= fn->next_try)))
+                    start_plan(d, i, now, "reports that a group's stop failed there");
+                continue;
+            }
             /* back in the view: what it reports counts again */
             if (fn->state != FENCING_IDLE)
                 call_off(d, i, "it is a member of the view again");
@@ -248,6 +281,14 @@ void fencing_tick(struct daemon *d)
         if (!groups_stop_unconfirmed_on(d, i)) {
             if (fn->state == FENCING_RUNNING || fn->state == FENCING_WATCHDOG)
                 call_off(d, i, "its groups are known to be stopped");
+            continue;
+        }
+        if (fn->state == FENCING_DONE) {
+            /* fenced while a member (its stop had failed), gone since */
+            log_notice("fencing: %s left the view after it was fenced: its groups may start "
+                       "elsewhere",
+                       d->conf.nodes[i].name);
+            groups_node_fenced(d, i);
             continue;
         }
         if (watchdog_reset_by(d, fn, now)) {
@@ -278,8 +319,19 @@ void fencing_tick(struct daemon *d)
             continue;
         }
         if (fn->state == FENCING_IDLE || (fn->state == FENCING_FAILED && now >= fn->next_try))
-            start_plan(d, i, now);
+            start_plan(d, i, now, "left the view while a group may still run there");
     }
+}
+
+uint64_t fencing_fenced_mask(const struct daemon *d)
+{
+    uint64_t m = 0;
+
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        if (i != d->self && d->fencing.node[i].state == FENCING_DONE &&
+            !(d->view.members & NODE_BIT(i)))
+            m |= NODE_BIT(i);
+    return m;
 }
 
 void fencing_teardown(struct daemon *d)

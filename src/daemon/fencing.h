@@ -57,6 +57,11 @@ int fencing_setup(struct daemon *d);
  * fencing of each node. */
 void fencing_tick(struct daemon *d);
 
+/* The nodes this coordinator fenced (or counts as reset by their watchdog)
+ * since they left the view: sent in every ASSIGN, so that the members,
+ * which check a start again, count their groups as stopped too. */
+uint64_t fencing_fenced_mask(const struct daemon *d);
+
 /* Cancel everything under way (shutdown). */
 void fencing_teardown(struct daemon *d);
 

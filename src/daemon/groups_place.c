@@ -247,6 +247,7 @@ static void coordinate(struct daemon *d, vg_usec_t now)
     /* after the decisions: a move back that is done was cleared by them */
     m.assign.admin_seq = G->admin.seq;
     m.assign.standby = G->admin.standby;
+    m.assign.fenced = fencing_fenced_mask(d);
     for (int g = 0; g < d->conf.n_groups; g++) {
         m.assign.groups[g].move_target = G->admin.move_target[g];
         m.assign.groups[g].flags = G->admin.stopped[g] ? WIRE_ASSIGN_ADMIN_STOPPED : 0;
@@ -431,6 +432,11 @@ static void member_apply(struct daemon *d, int from, const struct wire_assign *a
             return;
         }
     admin_adopt(d, from, a); /* before acting: placement_may_start reads it */
+    /* what the coordinator fenced is stopped there, for this node too */
+    for (int i = 0; i < d->conf.n_nodes; i++)
+        if (from != d->self && (a->fenced & NODE_BIT(i)) && i != d->self &&
+            !(d->view.members & NODE_BIT(i)) && groups_stop_unconfirmed_on(d, i))
+            groups_node_fenced(d, i);
     bool unbroken = a->epoch == G->acted_epoch && a->seq == G->acted_seq + 1;
     bool changed = !unbroken || !G->have_assignment;
     G->acted_epoch = a->epoch;

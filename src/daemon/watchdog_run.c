@@ -12,6 +12,15 @@
 
 #define KICK_MAX (1 * VG_USEC_PER_SEC) /* kick at least this often */
 
+/* A group whose stop failed here: it may run on. */
+static bool stop_failed_here(const struct daemon *d)
+{
+    for (int g = 0; g < d->conf.n_groups; g++)
+        if (d->groups.run[g] && runner_state(d->groups.run[g]) == RUNNER_STOP_FAILED)
+            return true;
+    return false;
+}
+
 /* Every group here stopped or failed (a failed one was stopped again):
  * nothing to protect by a reset. */
 static bool nothing_active(const struct daemon *d)
@@ -60,6 +69,7 @@ static int on_kick(sd_event_source *s, uint64_t usec, void *userdata)
         .quorum_required = d->conf.quorum != QUORUM_NONE && W->seen_quorum,
         .quorate = quorate,
         .nothing_active = nothing_active(d),
+        .stop_failed = stop_failed_here(d),
     };
     /* the control path and the heartbeats may each lag the heartbeat
      * timeout before it counts: what the peers would notice */

@@ -56,6 +56,7 @@ struct watchdog_health {
     bool quorum_required;  /* quorum != none */
     bool quorate;
     bool nothing_active; /* every group here is stopped or failed (none stop-failed) */
+    bool stop_failed;    /* a group's stop failed here: it may run on, only a reset ends it */
 };
 
 struct watchdog_limits {
@@ -65,9 +66,10 @@ struct watchdog_limits {
 
 enum watchdog_verdict {
     WATCHDOG_KICK,
-    WATCHDOG_HOLD_LOOP,      /* the event loop is stalled */
-    WATCHDOG_HOLD_HEARTBEAT, /* the heartbeat path is not running */
-    WATCHDOG_HOLD_QUORUM,    /* no quorum while groups may be active here */
+    WATCHDOG_HOLD_LOOP,        /* the event loop is stalled */
+    WATCHDOG_HOLD_HEARTBEAT,   /* the heartbeat path is not running */
+    WATCHDOG_HOLD_QUORUM,      /* no quorum while groups may be active here */
+    WATCHDOG_HOLD_STOP_FAILED, /* a group's stop failed here */
 };
 
 /* Kick only while healthy: the loop turns, the heartbeat path runs, and,

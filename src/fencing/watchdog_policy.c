@@ -17,6 +17,8 @@ enum watchdog_verdict watchdog_decide(const struct watchdog_health *h,
         return WATCHDOG_HOLD_HEARTBEAT;
     if (h->quorum_required && !h->quorate && !h->nothing_active)
         return WATCHDOG_HOLD_QUORUM;
+    if (h->stop_failed)
+        return WATCHDOG_HOLD_STOP_FAILED;
     return WATCHDOG_KICK;
 }
 
@@ -31,6 +33,8 @@ const char *watchdog_verdict_text(enum watchdog_verdict v)
         return "heartbeat path not running";
     case WATCHDOG_HOLD_QUORUM:
         return "no quorum while groups may be active here";
+    case WATCHDOG_HOLD_STOP_FAILED:
+        return "a group's stop failed here: only a reset ends it";
     }
     return "unknown";
 }

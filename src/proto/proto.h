@@ -139,6 +139,7 @@ struct wire_assign {
     uint64_t seq;       /* assignment sequence, increasing (never 0) */
     uint64_t admin_seq; /* version of the admin state below */
     uint64_t standby;   /* nodes in standby, bits as the heartbeat's members */
+    uint64_t fenced;    /* nodes the coordinator fenced since they left the view */
     uint8_t n_groups;   /* every configured group, in configuration order */
     struct wire_assignment groups[VIGIL_MAX_GROUPS];
 };

@@ -15,7 +15,7 @@
 #define HB_REPORT_LEN 18
 #define HB_GROUP_LEN 4
 #define VIEW_LEN 32
-#define ASSIGN_FIXED_LEN 40
+#define ASSIGN_FIXED_LEN 48
 #define ASSIGN_ENTRY_LEN 4
 #define REQUEST_LEN 16
 #define ACK_LEN 24
@@ -270,6 +270,7 @@ int wire_encode_assign(uint8_t *buf, size_t cap, const struct wire_header *h,
     put_u64(p + 24, a->standby);
     p[32] = a->n_groups;
     memset(p + 33, 0, 7);
+    put_u64(p + 40, a->fenced);
     for (unsigned i = 0; i < a->n_groups; i++) {
         uint8_t *e = p + ASSIGN_FIXED_LEN + i * ASSIGN_ENTRY_LEN;
         e[0] = a->groups[i].node;
@@ -289,6 +290,7 @@ static int decode_assign(const uint8_t *p, size_t len, struct wire_assign *a)
     a->admin_seq = get_u64(p + 16);
     a->standby = get_u64(p + 24);
     a->n_groups = p[32];
+    a->fenced = get_u64(p + 40);
     if (a->n_groups > VIGIL_MAX_GROUPS ||
         len != ASSIGN_FIXED_LEN + (size_t)a->n_groups * ASSIGN_ENTRY_LEN)
         return -1;

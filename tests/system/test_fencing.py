@@ -50,6 +50,38 @@ exit 1
 """
 
 
+# A fence agent of the test's that really powers a lab node off: it kills
+# the node's vigild (pid from a file the test writes) and takes its links
+# down, like test_groups.crash.
+LAB_AGENT = """#!/bin/sh
+input=$(cat)
+case "$input" in
+*action=metadata*)
+    cat <<'EOF'
+<?xml version="1.0" ?>
+<resource-agent name="fence_lab" shortdesc="powers a lab node off">
+<parameters>
+<parameter name="action" unique="0" required="1"><content type="string"/></parameter>
+<parameter name="plug" unique="0" required="1"><content type="string"/></parameter>
+<parameter name="dir" unique="0" required="1"><content type="string"/></parameter>
+</parameters>
+<actions><action name="off"/><action name="metadata"/></actions>
+</resource-agent>
+EOF
+    exit 0;;
+esac
+plug=$(printf '%s\\n' "$input" | sed -n 's/^plug=//p')
+dir=$(printf '%s\\n' "$input" | sed -n 's/^dir=//p')
+action=$(printf '%s\\n' "$input" | sed -n 's/^action=//p')
+[ "$action" = off ] || { echo "fence_lab: only off"; exit 1; }
+kill -9 "$(cat "$dir/$plug.pid")" || exit 1
+for link in $(cat "$dir/$plug.links"); do
+    ip -n "$(cat "$dir/$plug.ns")" link set "$link" down || exit 1
+done
+echo "Success: $plug powered off"
+"""
+
+
 def fence_config(lab, devices):
     text = group_config(lab, lab.vip, "required")
     text = text.replace("[cluster]\n", "[cluster]\nfence-action = off\n", 1)
@@ -206,3 +238,57 @@ def test_bad_device_is_refused_at_start(flab):
     assert node.proc.returncode == 1
     text = "\n".join(log_lines(flab, "n1"))
     assert want in text and "a fence device cannot work on this node" in text, text
+
+
+def test_stop_failed_holder_is_fenced(flab):
+    """The holder's stop fails (`vigilctl move web n3` while n2's stop
+    command exits 1): n2 reports the group stop-failed, so it may still run
+    there; the coordinator n1 fences n2 (a lab agent that really powers it
+    off: kill -9 and every link down), and web starts on n3 only after n2
+    left the view fenced; the VIP never answers from two MACs."""
+    import test_group_admin  # vigilctl helpers
+
+    flag = os.path.join(flab.tmp, "stop-fails")
+    agent = os.path.join(flab.tmp, "fence_lab")
+    with open(agent, "w") as f:
+        f.write(LAB_AGENT)
+    os.chmod(agent, 0o755)
+    run = os.path.join(flab.tmp, "$VIGIL_NODE", "app.run")
+    text = fence_config(flab, '[fence "lab"]\ntype = agent\nagent = %s\nnodes = n1, n2, n3\n'
+                              "retries = 0\ndir = %s\n" % (agent, flab.tmp))
+    text = text.replace("nodes = n1, n2, n3\nmigration-threshold",
+                        "nodes = n2, n3, n1\nmigration-threshold", 1)
+    text = text.replace("stop = sleep 0.3; rm -f %s" % run,
+                        "stop = if [ -f %s ]; then exit 1; fi; rm -f %s" % (flag, run), 1)
+    assert "nodes = n2, n3, n1" in text and "stop-fails" in text
+    flab.write_config(text)
+    flab.start_all()
+    for n in ("n1", "n2", "n3"):
+        node = flab.nodes[n]
+        for name, value in (("pid", str(node.pid)), ("ns", node.ns),
+                            ("links", " ".join(link for link, _ in flab.links))):
+            with open(os.path.join(flab.tmp, "%s.%s" % (n, name)), "w") as f:
+                f.write(value)
+    wait_online(flab, "n2")
+    mac2, mac3 = flab.mac("n2", "lan1"), flab.mac("n3", "lan1")
+    probe = flab.probe_vip(flab.vip_ip, 25, wait=False)
+    probe.wait_until(lambda tl: mac2 in tl.macs(), 3, "n2 answering")
+    open(flag, "w").close()
+    flab.nodes["n2"].expected_exit = True  # fencing kills it
+    r = test_group_admin.ctl(flab, "n1", "move", "web", "n3", "--timeout", "20s")
+    wait_online(flab, "n3", names=("n1", "n3"), timeout=10)
+    probe.wait_until(lambda tl: mac3 in tl.macs(), 3, "n3 answering")
+    tl = probe.stop()
+    tl.assert_single_holder()
+    lines = log_lines(flab, "n1")
+    fencing = first_line(lines, r"fencing: n2 reports that a group's stop failed there: "
+                                r"fencing it")
+    fenced = first_line(lines, r"fencing: n2 is fenced")
+    left = first_line(lines, r"fencing: n2 left the view after it was fenced")
+    started = [i for i, line in enumerate(lines) if "starting it on n3" in line]
+    assert fencing is not None and fenced is not None and left is not None, \
+        "\n".join(lines[-40:])
+    assert started and fencing < fenced < left < started[-1], "\n".join(lines[-40:])
+    assert any("stop-failed" in line for line in log_lines(flab, "n2")), \
+        "\n".join(log_lines(flab, "n2")[-20:])
+    print("vigilctl move: exit %d: %s%s" % (r.returncode, r.out.strip(), r.err.strip()))

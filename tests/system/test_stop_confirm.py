@@ -136,16 +136,28 @@ def cut_holder_and_check(lab, via):
     assert not os.path.exists(app_file(lab, "n1"))
 
 
+def slot_state(dump, node):
+    """The state of group web in node's slot of a disk dump, or None."""
+    for s in dump.get("slots", []):
+        if s.get("name") == node:
+            lst = (s.get("groups") or {}).get("list") or []
+            return lst[0]["state"] if lst else None
+    return None
+
+
 def test_disk_confirms_the_stop(disk_lab):
     """Through the disk: `vigilctl disk dump` shows the reports in each
     slot; n1 cut off from every udp link stops the group, its slot says
     stopped, n2/n3 confirm it through the disk and start the group."""
     lab = disk_lab
     wait_online(lab, "n1")
+    # the slot is written once an interval: it says running an interval
+    # after the status does at most
     dump = lab.wait_for(
         lambda: (lambda d: d if all((s.get("groups") or {}).get("list") for s in d["slots"])
-                 and len(d["slots"]) == 3 else None)(lab.disk_dump()),
-        3, "every slot to carry group reports")
+                 and len(d["slots"]) == 3 and slot_state(d, "n1") == "running"
+                 else None)(lab.disk_dump()),
+        3, "every slot to carry group reports, n1's saying running")
     by_name = {s["name"]: s for s in dump["slots"]}
     assert by_name["n1"]["groups"]["list"] == [
         {"group": "web", "state": "running", "failures": 0}], dump
@@ -172,6 +184,8 @@ def test_crash_with_disk_still_waits(disk_lab):
     nowhere while n1 may still run it."""
     lab = disk_lab
     wait_online(lab, "n1")
+    lab.wait_for(lambda: slot_state(lab.disk_dump(), "n1") == "running", 3,
+                 "n1's slot to say running (written once an interval)")
     lab.kill9("n1")
     isolate(lab, "n1")
     lab.wait_for(lambda: "may still run there" in log_text(lab, "n2"), 5,

@@ -38,8 +38,8 @@ ADMIN_STOPPED = 0x01  # ASSIGN entry flag
 _HEADER = struct.Struct(">IBBBBIHHQQQHH")  # 44 bytes
 assert _HEADER.size == HEADER_LEN
 _HB_FIXED = struct.Struct(">QQQIBB")       # 30 bytes
-_HB_REPORT = struct.Struct(">QBB")         # 10 bytes, after the seen entries
-_ASSIGN_FIXED = struct.Struct(">QQQQB7x")  # 40 bytes
+_HB_REPORT = struct.Struct(">QQBB")        # 18 bytes, after the seen entries
+_ASSIGN_FIXED = struct.Struct(">QQQQB7xQ")  # 48 bytes
 _REQUEST = struct.Struct(">QBBB5x")        # 16 bytes
 _ACK = struct.Struct(">QBB6xQ")            # 24 bytes
 
@@ -69,14 +69,14 @@ def _state_code(state):
 
 
 def heartbeat_payload(epoch=0, echo_time=0, echo_delay=0, seen=(), members=0,
-                      assign_seq=0, groups=()):
+                      assign_seq=0, groups=(), admin_seq=0):
     """seen: iterable of (node_id, link_mask); groups: iterable of
     (state, failures), state a name of GROUP_STATES or its code."""
     seen, groups = list(seen), list(groups)
     out = _HB_FIXED.pack(epoch, members, echo_time, echo_delay, len(seen), 0)
     for node, mask in seen:
         out += struct.pack(">HBB", node, mask, 0)
-    out += _HB_REPORT.pack(assign_seq, len(groups), 0)
+    out += _HB_REPORT.pack(assign_seq, admin_seq, len(groups), 0)
     for state, failures in groups:
         out += struct.pack(">BBH", _state_code(state), min(failures, 255), 0)
     return out
@@ -99,7 +99,7 @@ def parse_heartbeat(payload):
         if res or not 1 <= node <= MAX_NODES:
             raise Malformed("heartbeat: seen entry %d: node %d, reserved %d" % (i, node, res))
         seen.append((node, mask))
-    assign_seq, g, res = _HB_REPORT.unpack_from(payload, at)
+    assign_seq, admin_seq, g, res = _HB_REPORT.unpack_from(payload, at)
     at += _HB_REPORT.size
     if res or g > MAX_GROUPS or len(payload) != at + 4 * g:
         raise Malformed("heartbeat: %d groups in %d bytes, reserved %d" % (g, len(payload), res))
@@ -110,13 +110,14 @@ def parse_heartbeat(payload):
             raise Malformed("heartbeat: group %d: state %d, reserved %d" % (i, state, res))
         groups.append((GROUP_STATES[state], failures))
     return {"epoch": epoch, "members": members, "echo_time": echo_time,
-            "echo_delay": echo_delay, "seen": seen, "assign_seq": assign_seq, "groups": groups}
+            "echo_delay": echo_delay, "seen": seen, "assign_seq": assign_seq,
+            "admin_seq": admin_seq, "groups": groups}
 
 
-def assign_payload(epoch, seq, admin_seq=0, standby=0, groups=()):
+def assign_payload(epoch, seq, admin_seq=0, standby=0, groups=(), fenced=0):
     """groups: iterable of (node_index, move_target, flags); NONE for none."""
     groups = list(groups)
-    out = _ASSIGN_FIXED.pack(epoch, seq, admin_seq, standby, len(groups))
+    out = _ASSIGN_FIXED.pack(epoch, seq, admin_seq, standby, len(groups), fenced)
     for node, move, flags in groups:
         out += struct.pack(">BBBB", node, move, flags, 0)
     return out
@@ -129,7 +130,7 @@ def _index_ok(v, limit):
 def parse_assign(payload):
     if len(payload) < _ASSIGN_FIXED.size or any(payload[33:40]):
         raise Malformed("ASSIGN: short, or reserved bytes set")
-    epoch, seq, admin_seq, standby, g = _ASSIGN_FIXED.unpack_from(payload)
+    epoch, seq, admin_seq, standby, g, fenced = _ASSIGN_FIXED.unpack_from(payload)
     if not epoch or not seq or g > MAX_GROUPS or len(payload) != _ASSIGN_FIXED.size + 4 * g:
         raise Malformed("ASSIGN: epoch %d seq %d, %d groups in %d bytes"
                         % (epoch, seq, g, len(payload)))
@@ -141,7 +142,7 @@ def parse_assign(payload):
             raise Malformed("ASSIGN: group %d: %d %d %d %d" % (i, node, move, flags, res))
         groups.append((node, move, flags))
     return {"epoch": epoch, "seq": seq, "admin_seq": admin_seq, "standby": standby,
-            "groups": groups}
+            "fenced": fenced, "groups": groups}
 
 
 def request_payload(req_id, kind, group=NONE, node=NONE):
@@ -267,15 +268,17 @@ def expected_stateless_drop(data, cluster, key):
 def _selftest():
     key, cluster = bytes(range(32)), "web"
     groups = [("running", 0), ("stop-failed", 300), (0, 2)]
-    hb = heartbeat_payload(7, 1111, 22, [(1, 3), (3, 1)], 5, assign_seq=9, groups=groups)
-    assert len(hb) == 30 + 8 + 10 + 12
+    hb = heartbeat_payload(7, 1111, 22, [(1, 3), (3, 1)], 5, assign_seq=9, groups=groups,
+                           admin_seq=0x305)
+    assert len(hb) == 30 + 8 + 18 + 12
     p = parse_heartbeat(hb)
-    assert p["seen"] == [(1, 3), (3, 1)] and p["assign_seq"] == 9
+    assert p["seen"] == [(1, 3), (3, 1)] and p["assign_seq"] == 9 and p["admin_seq"] == 0x305
     assert p["groups"] == [("running", 0), ("stop-failed", 255), ("stopped", 2)]
     assert parse_heartbeat(heartbeat_payload())["groups"] == []
-    assert len(heartbeat_payload()) == 40
+    assert len(heartbeat_payload()) == 48
     a = assign_payload(0x301, 1, 2, 0x4, [(0, NONE, 0), (NONE, NONE, ADMIN_STOPPED)])
     assert parse_assign(a)["groups"] == [(0, NONE, 0), (NONE, NONE, 1)]
+    assert parse_assign(assign_payload(0x301, 1, fenced=0x6))["fenced"] == 0x6
     assert parse_request(request_payload(5, "move", 1, 2))["kind"] == "move"
     assert parse_request(request_payload(5, "standby", node=0))["group"] == NONE
     ack = parse_request_ack(request_ack_payload(5, "refused", 2, 7))
@@ -287,15 +290,15 @@ def _selftest():
     bad = [
         (parse_heartbeat, hb[:30]),                           # without the report part
         (parse_heartbeat, hb[:-1]), (parse_heartbeat, hb + b"\0"),
-        (parse_heartbeat, hb[:47] + b"\1" + hb[48:]),          # reserved after G
-        (parse_heartbeat, hb[:48] + b"\6" + hb[49:]),          # state
-        (parse_heartbeat, hb[:51] + b"\1"  + hb[52:]),         # entry reserved
+        (parse_heartbeat, hb[:55] + b"\1" + hb[56:]),          # reserved after G
+        (parse_heartbeat, hb[:56] + b"\6" + hb[57:]),          # state
+        (parse_heartbeat, hb[:59] + b"\1"  + hb[60:]),         # entry reserved
         (parse_assign, a[:32] + b"\0" + a[33:]),               # G mismatch
         (parse_assign, a[:39] + b"\1" + a[40:]),               # reserved
-        (parse_assign, a[:40] + bytes([MAX_NODES]) + a[41:]),  # node index
-        (parse_assign, a[:46] + b"\2" + a[47:]),               # flag
+        (parse_assign, a[:48] + bytes([MAX_NODES]) + a[49:]),  # node index
+        (parse_assign, a[:54] + b"\2" + a[55:]),               # flag
         (parse_assign, assign_payload(0, 1)), (parse_assign, assign_payload(1, 0)),
-        (parse_assign, assign_payload(1, 1)[:32] + bytes([65]) + bytes(7) + bytes(260)),
+        (parse_assign, assign_payload(1, 1)[:32] + bytes([65]) + bytes(15) + bytes(260)),
         (parse_request, request_payload(5, "stop", 1, 2)),    # stop takes no node
         (parse_request, request_payload(5, "move", 1)),       # move takes a node
         (parse_request, request_payload(0, "start", 1)),      # id 0

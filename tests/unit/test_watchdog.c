@@ -121,6 +121,15 @@ static void test_policy(void **state)
     h.quorum_required = false; /* quorum = none */
     assert_int_equal(watchdog_decide(&h, &l), WATCHDOG_KICK);
 
+    /* a stop that failed here: only a reset ends it, quorate or not */
+    h = healthy(now);
+    h.stop_failed = true;
+    assert_int_equal(watchdog_decide(&h, &l), WATCHDOG_HOLD_STOP_FAILED);
+    h.quorum_required = false;
+    assert_int_equal(watchdog_decide(&h, &l), WATCHDOG_HOLD_STOP_FAILED);
+    assert_string_equal(watchdog_verdict_text(WATCHDOG_HOLD_STOP_FAILED),
+                        "a group's stop failed here: only a reset ends it");
+
     /* a stalled loop wins over everything else */
     h = healthy(now);
     h.loop_turned = now - 5000 * MS;

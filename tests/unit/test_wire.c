@@ -16,6 +16,7 @@ static const uint8_t key[VIGIL_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const uint8_t other_key[VIGIL_KEY_BYTES] = {9, 8, 7};
 
 #define HB_FIXED 30  /* heartbeat payload before the seen entries */
+#define AF 48        /* ASSIGN: the fixed part, before the groups */
 #define HB_REPORT 18 /* after them: ASSIGN sequence, admin sequence, G, reserved */
 #define P WIRE_HEADER_LEN
 
@@ -64,6 +65,7 @@ static struct wire_assign sample_assign(void)
                             .seq = 9,
                             .admin_seq = 0x502,
                             .standby = 0x8000000000000004ULL,
+                            .fenced = 0x4000000000000002ULL,
                             .n_groups = 3};
     a.groups[0] = (struct wire_assignment){0, WIRE_NONE, 0};
     a.groups[1] = (struct wire_assignment){WIRE_NONE, WIRE_NONE, WIRE_ASSIGN_ADMIN_STOPPED};
@@ -446,13 +448,14 @@ static void test_assign(void **state)
     enum drop_reason why;
 
     int len = wire_encode_assign(buf, sizeof(buf), &h, &a, key);
-    assert_int_equal(len, P + 40 + 3 * 4 + WIRE_MAC_LEN);
+    assert_int_equal(len, P + AF + 3 * 4 + WIRE_MAC_LEN);
     assert_int_equal(buf[5], WIRE_ASSIGN);
     assert_int_equal(decode(buf, (size_t)len, &m, &why), 0);
     assert_int_equal(m.h.type, WIRE_ASSIGN);
     assert_int_equal(m.h.sender, 2);
     assert_true(m.assign.epoch == 0x301 && m.assign.seq == 9 && m.assign.admin_seq == 0x502);
     assert_true(m.assign.standby == 0x8000000000000004ULL);
+    assert_true(m.assign.fenced == 0x4000000000000002ULL);
     assert_int_equal(m.assign.n_groups, 3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(m.assign.groups[i].node, a.groups[i].node);
@@ -471,14 +474,14 @@ static void test_assign(void **state)
         {P + 33, 1},                    /* reserved bytes after the count */
         {P + 36, 0x40},                 /* */
         {P + 39, 1},                    /* */
-        {P + 40, VIGIL_MAX_NODES},      /* assigned node index out of range */
-        {P + 40, 0xfe},                 /* */
-        {P + 41, VIGIL_MAX_NODES},      /* move target out of range */
-        {P + 42, 0x02},                 /* unknown flag */
-        {P + 42, 0x81},                 /* */
-        {P + 43, 1},                    /* reserved entry byte */
-        {P + 40 + 2 * 4 + 3, 1},        /* in the last entry too */
-        {P + 40 + 2 * 4 + 2, 0x04},     /* */
+        {P + AF, VIGIL_MAX_NODES},      /* assigned node index out of range */
+        {P + AF, 0xfe},                 /* */
+        {P + AF + 1, VIGIL_MAX_NODES},  /* move target out of range */
+        {P + AF + 2, 0x02},             /* unknown flag */
+        {P + AF + 2, 0x81},             /* */
+        {P + AF + 3, 1},                /* reserved entry byte */
+        {P + AF + 2 * 4 + 3, 1},        /* in the last entry too */
+        {P + AF + 2 * 4 + 2, 0x04},     /* */
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
         assert_edit_malformed(buf, (size_t)len, (size_t)edits[i].offset, edits[i].value);
@@ -492,7 +495,7 @@ static void test_assign(void **state)
     /* no groups; and every group */
     a.n_groups = 0;
     len = wire_encode_assign(buf, sizeof(buf), &h, &a, key);
-    assert_int_equal(len, P + 40 + WIRE_MAC_LEN);
+    assert_int_equal(len, P + AF + WIRE_MAC_LEN);
     assert_int_equal(decode(buf, (size_t)len, &m, &why), 0);
     assert_int_equal(m.assign.n_groups, 0);
     a.n_groups = VIGIL_MAX_GROUPS;
@@ -500,7 +503,7 @@ static void test_assign(void **state)
         a.groups[i] = (struct wire_assignment){(uint8_t)i, (uint8_t)(VIGIL_MAX_NODES - 1 - i),
                                                (uint8_t)(i & 1)};
     len = wire_encode_assign(buf, sizeof(buf), &h, &a, key);
-    assert_int_equal(len, P + 40 + VIGIL_MAX_GROUPS * 4 + WIRE_MAC_LEN);
+    assert_int_equal(len, P + AF + VIGIL_MAX_GROUPS * 4 + WIRE_MAC_LEN);
     assert_int_equal(decode(buf, (size_t)len, &m, &why), 0);
     assert_int_equal(m.assign.groups[63].node, 63);
     assert_int_equal(m.assign.groups[63].move_target, 0);
@@ -508,7 +511,7 @@ static void test_assign(void **state)
     assert_int_equal(wire_encode_assign(buf, (size_t)len - 1, &h, &a, key), -ENOSPC);
 
     /* more groups than VIGIL_MAX_GROUPS, the length matching them */
-    uint8_t payload[40 + (VIGIL_MAX_GROUPS + 1) * 4] = {[7] = 1, [15] = 1};
+    uint8_t payload[AF + (VIGIL_MAX_GROUPS + 1) * 4] = {[7] = 1, [15] = 1};
     payload[32] = VIGIL_MAX_GROUPS;
     assert_int_equal(decode(buf, forge(buf, WIRE_ASSIGN, payload, sizeof(payload) - 4), &m, &why),
                      0);
