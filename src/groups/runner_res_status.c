@@ -57,9 +57,13 @@ void runner_res_note(struct runner_res *x, enum agent_action a, enum agent_outco
             return;
         if (a == AGENT_ACTION_STOP)
             x->shown = o == AGENT_OK ? RUNNER_RES_STOPPED : RUNNER_RES_STOP_FAILED;
-        else if (o == AGENT_OK)
+        else if (o == AGENT_OK) {
             x->shown = RUNNER_RES_RUNNING;
-        else {
+            /* a start supersedes what a probe found before it: no "not
+             * running" beside "running" until the first monitor */
+            if (x->check.known && x->check.probe)
+                x->check.known = false;
+        } else {
             x->shown = RUNNER_RES_FAILED;
             count_failure(x, now);
         }

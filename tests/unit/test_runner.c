@@ -652,6 +652,9 @@ static void test_resource_status(void **state)
 
     start_ok(f);
     wait_state(f, RUNNER_RUNNING);
+    runner_resource_status(f->r, 0, clock_now(), &a);
+    assert_false(a.last_monitor.known); /* the start dropped the probe's "not running" */
+    assert_null(a.last_monitor.reason);
     agent_run_for(f->ev, 250); /* a monitor passes */
     runner_resource_status(f->r, 0, clock_now(), &a);
     runner_resource_status(f->r, 1, clock_now(), &b);
