@@ -105,7 +105,8 @@ static void fuzz_alive(const uint8_t *data, size_t size)
                               "incarnation", n->incarnation);
         if (n->timeout_ms)
             json_object_set_new(o, "timeout_ms", json_integer((json_int_t)n->timeout_ms));
-        if (n->groups.n)
+        /* "groups" with an empty list still carries its time */
+        if (n->groups.n || n->groups.at)
             json_object_set_new(o, "groups", group_reports_json(&n->groups));
         json_object_set_new(nodes, n->name, o);
     }
